@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+// Package manifest: a Redis-backed distributed session store for server-side Swift, over hiredis.
+import PackageDescription
+
+let package = Package(
+    name: "swift-redis-sessions",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "HiredisClient", targets: ["HiredisClient"]),
+        .library(name: "ConnectionPool", targets: ["ConnectionPool"]),
+        .executable(name: "session-bench", targets: ["session-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // hiredis 0.14 from Debian's libhiredis-dev; its headers live in the default include path.
+        .systemLibrary(name: "CHiredis"),
+        .target(
+            name: "HiredisClient",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "ConnectionPool",
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "RedisTestSupport",
+            dependencies: []
+        ),
+        .executableTarget(
+            name: "session-bench",
+            dependencies: [
+                "HiredisClient",
+                "ConnectionPool",
+                "RedisTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "HiredisClientTests",
+            dependencies: ["HiredisClient", "ConnectionPool", "RedisTestSupport"]
+        ),
+        .testTarget(
+            name: "ConnectionPoolTests",
+            dependencies: [
+                "ConnectionPool",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

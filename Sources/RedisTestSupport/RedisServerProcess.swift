@@ -1,0 +1,193 @@
+// RedisServerProcess: starts, kills and restarts real redis-server processes on free loopback ports.
+
+import Foundation
+import Glibc
+
+/// A `redis-server` child process on a free loopback port (and a Unix socket), for tests and the bench's
+/// embedded default. It is killed when the value is deinitialised.
+///
+/// ```swift
+/// let server = try await RedisServerProcess.start()
+/// defer { server.stop() }
+/// let configuration = try RedisConnectionConfiguration(url: server.url)
+/// ```
+public final class RedisServerProcess: Sendable {
+    /// Why a server could not be started.
+    public struct StartError: Error, CustomStringConvertible {
+        /// What went wrong and what to do.
+        public let description: String
+
+        /// Creates an error with its explanation.
+        public init(description: String) { self.description = description }
+    }
+
+    /// The TCP port on 127.0.0.1.
+    public let port: Int
+    /// The scratch directory (working dir, log, socket).
+    public let directory: String
+    /// Extra `redis-server` arguments given at start.
+    public let extraArguments: [String]
+    private let process: ProcessBox
+
+    /// `redis://127.0.0.1:PORT`.
+    public var url: String { "redis://127.0.0.1:\(port)" }
+    /// The Unix socket path.
+    public var socketPath: String { directory + "/redis.sock" }
+    /// The server's log file.
+    public var logPath: String { directory + "/redis.log" }
+
+    private init(port: Int, directory: String, extraArguments: [String], process: ProcessBox) {
+        self.port = port
+        self.directory = directory
+        self.extraArguments = extraArguments
+        self.process = process
+    }
+
+    deinit {
+        process.kill(signal: SIGKILL)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Starts a server and waits until it accepts connections.
+    /// - Parameter extraArguments: more `redis-server` options, such as `["--requirepass", "secret"]`.
+    /// - Throws: ``StartError`` when `redis-server` is not installed or does not come up within 10 seconds.
+    public static func start(extraArguments: [String] = []) async throws -> RedisServerProcess {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("redis-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort()
+            do {
+                let box = try await launch(port: port, directory: directory, extraArguments: extraArguments)
+                return RedisServerProcess(port: port, directory: directory, extraArguments: extraArguments, process: box)
+            } catch {
+                lastError = error  // most likely the port was taken meanwhile: try another
+            }
+        }
+        throw lastError ?? StartError(description: "redis-server did not start")
+    }
+
+    /// Sends SIGKILL (no shutdown, no save), as a crash would.
+    public func kill() {
+        process.kill(signal: SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Pauses the process (SIGSTOP): connections stay open but nothing is answered.
+    public func freeze() { process.kill(signal: SIGSTOP) }
+
+    /// Resumes a frozen process (SIGCONT).
+    public func thaw() { process.kill(signal: SIGCONT) }
+
+    /// Stops the server (SIGTERM) and waits for it to exit.
+    public func stop() {
+        process.kill(signal: SIGCONT)
+        process.kill(signal: SIGTERM)
+        process.waitUntilExit()
+    }
+
+    /// Starts the server again on the same port after ``kill()`` or ``stop()``.
+    public func restart() async throws {
+        let box = try await Self.launch(port: port, directory: directory, extraArguments: extraArguments)
+        process.replace(with: box)
+    }
+
+    /// The full path of `redis-server`, or `nil` when it is not installed.
+    public static func executablePath(named name: String = "redis-server") -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/local/bin"]
+        for directory in directories {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    private static func launch(port: Int, directory: String, extraArguments: [String]) async throws -> ProcessBox {
+        guard let executable = executablePath() else {
+            throw StartError(description: "redis-server is not installed: run `apt-get install -y redis-server` "
+                + "(or pass --redis URL to use a server you run)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", directory, "--logfile", directory + "/redis.log",
+            "--unixsocket", directory + "/redis.sock", "--unixsocketperm", "700", "--daemonize", "no",
+            "--enable-debug-command", "local",
+        ] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let box = ProcessBox(process)
+        for _ in 0..<200 {
+            if canConnect(port: port) { return box }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        box.kill(signal: SIGKILL)
+        let log = (try? String(contentsOfFile: directory + "/redis.log", encoding: .utf8)) ?? ""
+        throw StartError(description: "redis-server on port \(port) did not accept connections: \(log.suffix(400))")
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    public static func freeLoopbackPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StartError(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw StartError(description: "cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:port.
+    public static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
+
+/// The current child process, swapped on restart.
+private final class ProcessBox: Sendable {
+    // `Process` is not Sendable; every access goes through this lock.
+    private let lock = NSLock()
+    nonisolated(unsafe) private var process: Process
+
+    init(_ process: Process) { self.process = process }
+
+    func kill(signal: Int32) {
+        lock.withLock {
+            if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
+        }
+    }
+
+    func waitUntilExit() {
+        let current = lock.withLock { process }
+        current.waitUntilExit()
+    }
+
+    func replace(with other: ProcessBox) {
+        let next = other.lock.withLock { other.process }
+        lock.withLock { process = next }
+    }
+}

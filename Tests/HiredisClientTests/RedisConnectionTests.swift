@@ -1,0 +1,194 @@
+// RedisConnectionTests: one connection against a real redis-server: replies, pipelining, deadlines, failures.
+
+import Foundation
+import HiredisClient
+import RedisTestSupport
+import Synchronization
+import Testing
+
+@Suite("RedisConnection against a real redis-server")
+struct RedisConnectionTests {
+    @Test("every RESP2 reply type converts to its RedisReply case")
+    func replyTypes() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+
+        #expect(try await connection.send("PING") == .status("PONG"))
+        #expect(try await connection.send("SET", "k", "v") == .status("OK"))
+        #expect(try await connection.send("GET", "k") == .bulk(Array("v".utf8)))
+        #expect(try await connection.send("GET", "missing") == .null)
+        #expect(try await connection.send("INCRBY", "n", 41) == .integer(41))
+        let binary: [UInt8] = [0, 13, 10, 255, 36, 42]
+        try await connection.send("SET", "bin", binary)
+        #expect(try await connection.send("GET", "bin").bytes == binary)
+        try await connection.send("RPUSH", "list", "a", "b")
+        #expect(try await connection.send("LRANGE", "list", 0, -1) == .array([.bulk([97]), .bulk([98])]))
+        let nested = try await connection.send("EVAL", "return {1, 'x', {2}, false}", 0)
+        #expect(nested == .array([.integer(1), .bulk([120]), .array([.integer(2)]), .null]))
+        #expect(try await connection.send("GET", "missing").decode(as: String?.self) == nil)
+        #expect(try await connection.send("LRANGE", "list", 0, -1).decode(as: [String].self) == ["a", "b"])
+
+        // An error reply is a typed error and does not retire the connection.
+        let error = await #expect(throws: RedisError.self) { try await connection.send("INCR", "list") }
+        #expect(error?.code == .server)
+        #expect(error?.serverError?.code == "WRONGTYPE")
+        let replies = try await connection.pipeline([RedisCommand("INCR", "list"), RedisCommand("PING")])
+        #expect(replies.count == 2)
+        if case .error(let serverError) = replies[0] { #expect(serverError.code == "WRONGTYPE") } else { Issue.record("expected an error reply") }
+        #expect(replies[1] == .status("PONG"))
+        #expect(!connection.isClosed)
+    }
+
+    @Test("10k concurrent commands on one connection each get their own reply")
+    func concurrentCommandsGetTheirOwnReplies() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<10_000 {
+                group.addTask {
+                    let reply = try await connection.send("ECHO", "value-\(index)")
+                    #expect(reply.string == "value-\(index)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        let calls = try await connection.send("INFO", "commandstats").string ?? ""
+        #expect(calls.contains("cmdstat_echo:calls=10000,"))
+    }
+
+    @Test("a transaction runs in one round trip and reports EXECABORT as an error")
+    func transactions() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        let results = try await connection.transaction([RedisCommand("INCR", "a"), RedisCommand("INCR", "a")])
+        #expect(results == [.integer(1), .integer(2)])
+        let error = await #expect(throws: RedisError.self) {
+            try await connection.transaction([RedisCommand("INCR", "a"), RedisCommand("NOSUCHCOMMAND")])
+        }
+        #expect(error?.code == .server)
+    }
+
+    @Test("a script falls back to EVAL after SCRIPT FLUSH")
+    func scriptFallsBackOnNoScript() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+        #expect(try await connection.run(script, keys: ["c"], arguments: [2]) == .integer(2))
+        #expect(try await connection.send("SCRIPT", "EXISTS", script.sha1).decode(as: [Int].self) == [1])
+        try await connection.send("SCRIPT", "FLUSH")
+        #expect(try await connection.send("SCRIPT", "EXISTS", script.sha1).decode(as: [Int].self) == [0])
+        #expect(try await connection.run(script, keys: ["c"], arguments: [3]) == .integer(5))
+        let stats = try await connection.send("INFO", "commandstats").string ?? ""
+        #expect(stats.contains("cmdstat_eval:calls=2"))
+        #expect(stats.contains("cmdstat_evalsha:calls=2"))
+    }
+
+    @Test("a command that misses its deadline fails on time and retires the connection")
+    func commandDeadline() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        let closed = Outcomes()
+        connection.onClose { error in closed.closeError.withLock { $0 = .some(error) } }
+        let blocker = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { blocker.close() }
+        async let sleeping = blocker.send(RedisCommand("DEBUG", "SLEEP", "1"), timeout: .seconds(5))
+        try await Task.sleep(for: .milliseconds(100))
+        let start = ContinuousClock.now
+        let error = await #expect(throws: RedisError.self) {
+            try await connection.send(RedisCommand("GET", "k"), timeout: .milliseconds(200))
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(error?.code == .commandTimeout)
+        #expect(elapsed >= .milliseconds(190) && elapsed < .milliseconds(700))
+        #expect(connection.isClosed)
+        #expect(closed.closeError.withLock { $0 }??.code == .commandTimeout)
+        let after = await #expect(throws: RedisError.self) { try await connection.send("PING") }
+        #expect(after?.code == .connectionClosed)
+        _ = try await sleeping
+    }
+
+    @Test("a killed server fails every command with a typed error and nothing hangs")
+    func serverKilledMidLoad() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        let outcomes = Outcomes()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    for _ in 0..<10_000 {
+                        do {
+                            _ = try await connection.send("SET", "key\(index)", "value")
+                            outcomes.counts.withLock { $0.ok += 1 }
+                        } catch let error as RedisError where error.retiredConnection {
+                            outcomes.counts.withLock { $0.retired += 1 }
+                            return
+                        } catch {
+                            outcomes.counts.withLock { $0.other += 1 }
+                            return
+                        }
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            server.kill()
+            try await group.waitForAll()
+        }
+        let result = outcomes.counts.withLock { $0 }
+        #expect(result.ok > 0)
+        #expect(result.retired == 64)
+        #expect(result.other == 0)
+        #expect(connection.isClosed)
+        try await server.restart()
+        let fresh = try await RedisConnection.connect(configuration: .init(url: server.url))
+        #expect(try await fresh.send("PING") == .status("PONG"))
+        fresh.close()
+    }
+
+    @Test("a queued command is removed when its task is cancelled")
+    func cancellationOfQueuedCommand() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        server.freeze()
+        // Fill the socket buffers so that later commands stay queued inside the client.
+        let big = [UInt8](repeating: 120, count: 4 << 20)
+        let filler = Task { try await connection.send(RedisCommand("SET", "big", big), timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(200))
+        let queued = Task { try await connection.send(RedisCommand("INCR", "cancelled"), timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        queued.cancel()
+        await #expect(throws: CancellationError.self) { try await queued.value }
+        server.thaw()
+        _ = try await filler.value
+        #expect(try await connection.send("GET", "cancelled") == .null)
+        // An already-cancelled task never sends its command.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await connection.send("INCR", "cancelled")
+        }
+        await #expect(throws: CancellationError.self) { try await early.value }
+        #expect(try await connection.send("GET", "cancelled") == .null)
+    }
+
+    @Test("graceful close lets commands in flight finish and refuses new ones")
+    func gracefulClose() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        async let slow = connection.send(RedisCommand("DEBUG", "SLEEP", "0.2"), timeout: .seconds(2))
+        try await Task.sleep(for: .milliseconds(50))
+        connection.close()
+        #expect(try await slow == .status("OK"))
+        let error = await #expect(throws: RedisError.self) { try await connection.send("PING") }
+        #expect(error?.code == .connectionClosed)
+    }
+}
+
+/// Counters shared by the tasks of a test.
+final class Outcomes: Sendable {
+    let counts = Mutex<(ok: Int, retired: Int, other: Int)>((0, 0, 0))
+    let closeError = Mutex<RedisError??>(nil)
+}
