@@ -1,0 +1,42 @@
+// The public ways to use a pooled connection: shared (multiplexed) use and exclusive leases.
+
+extension ConnectionPool {
+    /// Runs `body` with a connection that other callers may be using at the same time.
+    ///
+    /// The pool picks the least-loaded connection that is not exclusively leased; it waits only
+    /// when no connection is usable at all. Uncontended, this takes the lock twice and allocates nothing.
+    /// - Parameters:
+    ///   - timeout: Longest wait for a connection; `nil` uses `timeouts.leaseTimeout`.
+    ///   - body: Uses the connection; it must not keep it after returning.
+    /// - Throws: ``ConnectionPoolError`` (`.leaseTimeout`, `.circuitOpen`, `.shutdown`),
+    ///   `CancellationError` when the task is cancelled while waiting, or what `body` throws.
+    /// - Returns: What `body` returns.
+    nonisolated(nonsending)
+    public func withSharedConnection<R>(
+        timeout: Duration? = nil,
+        _ body: (Connection) async throws -> R
+    ) async throws -> R {
+        let lease = try await runner.acquire(.shared, timeout: timeout)
+        defer { runner.release(slotID: lease.slotID, kind: .shared) }
+        return try await body(unsafeDowncast(lease.connection, to: Connection.self))
+    }
+
+    /// Runs `body` with a connection nobody else uses until `body` returns
+    /// (for WATCH/MULTI, blocking commands, subscriptions).
+    ///
+    /// - Parameters:
+    ///   - timeout: Longest wait for a connection; `nil` uses `timeouts.leaseTimeout`.
+    ///   - body: Uses the connection; it must not keep it after returning.
+    /// - Throws: ``ConnectionPoolError`` (`.leaseTimeout`, `.circuitOpen`, `.shutdown`),
+    ///   `CancellationError` when the task is cancelled while waiting, or what `body` throws.
+    /// - Returns: What `body` returns.
+    nonisolated(nonsending)
+    public func withExclusiveConnection<R>(
+        timeout: Duration? = nil,
+        _ body: (Connection) async throws -> R
+    ) async throws -> R {
+        let lease = try await runner.acquire(.exclusive, timeout: timeout)
+        defer { runner.release(slotID: lease.slotID, kind: .exclusive) }
+        return try await body(unsafeDowncast(lease.connection, to: Connection.self))
+    }
+}

@@ -1,0 +1,108 @@
+// Connection health: attempts succeeding or failing, back-off retries, eviction and the circuit breaker.
+
+extension PoolStateMachine {
+    /// The factory opened the connection of `slotID`.
+    mutating func connectSucceeded(slotID: Int, connection: Connection, now: Instant) -> Actions {
+        var actions = Actions()
+        guard let i = index(of: slotID), slots[i].phase == .connecting else {
+            // The pool was cancelled while connecting: nobody wants this connection.
+            actions.close.append(Close(slotID: slotID, connection: connection, reason: .shutdown))
+            return actions
+        }
+        actions.circuit = recordConnectSuccess()
+        slots[i].phase = .open
+        slots[i].connection = connection
+        slots[i].idleSince = now
+        slots[i].lastKeepAlive = now
+        guard lifecycle == .running else {
+            closeSlot(at: i, reason: .shutdown, into: &actions)
+            return actions
+        }
+        serveWaiters(at: i, now: now, into: &actions)
+        if slots[i].isIdle {
+            armMaintenanceTimer(at: i, now: now, into: &actions)
+        }
+        // After an open circuit only one attempt was left: grow back to the minimum.
+        ensureMinimum(now: now, into: &actions)
+        requestCapacity(now: now, into: &actions)
+        return actions
+    }
+
+    /// The factory failed to open the connection of `slotID`: back off and retry while needed.
+    ///
+    /// After `failureThreshold` consecutive failures with no connection open, the circuit opens:
+    /// waiters fail with ``ConnectionPoolError/circuitOpen`` and only one trial attempt keeps retrying.
+    mutating func connectFailed(slotID: Int, error: any Error, now: Instant) -> Actions {
+        var actions = Actions()
+        guard let i = index(of: slotID), slots[i].phase == .connecting else { return actions }
+        recordConnectFailure(error)
+        guard lifecycle == .running else {
+            slots.remove(at: i)
+            finishShutdownIfDone(into: &actions)
+            return actions
+        }
+        if !circuitOpen, consecutiveFailures >= configuration.circuitBreaker.failureThreshold, openCount == 0 {
+            circuitOpen = true
+            drainTargetID = nil
+            actions.circuit = .opened(failures: consecutiveFailures)
+            let failure = ConnectionPoolError.circuitOpen(errorContext(timeout: nil), lastConnectError: error)
+            failAllWaiters(failure, into: &actions)
+        }
+        if stillNeeded(slotAt: i) {
+            slots[i].phase = .backingOff
+            let delay = backoff.delay(afterFailures: consecutiveFailures)
+            actions.timers.append(PoolTimer(kind: .backoff(slotID: slotID), deadline: now.advanced(by: delay)))
+        } else {
+            slots.remove(at: i)
+        }
+        return actions
+    }
+
+    /// The back-off delay of `slotID` is over: try again if the connection is still needed.
+    mutating func backoffFired(slotID: Int, now: Instant) -> Actions {
+        var actions = Actions()
+        guard let i = index(of: slotID), slots[i].phase == .backingOff else { return actions }
+        if lifecycle == .running && stillNeeded(slotAt: i) {
+            slots[i].phase = .connecting
+            actions.create.append(slotID)
+        } else {
+            slots.remove(at: i)
+            finishShutdownIfDone(into: &actions)
+        }
+        return actions
+    }
+
+    /// The connection of `slotID` has closed; unless the pool closed it, evict it and replace it if needed.
+    mutating func connectionClosed(slotID: Int, error: (any Error)?, now: Instant) -> Actions {
+        var actions = Actions()
+        guard let i = index(of: slotID) else { return actions }
+        let expected = slots[i].phase == .closing
+        slots.remove(at: i)
+        if drainTargetID == slotID { drainTargetID = nil }
+        guard lifecycle == .running else {
+            finishShutdownIfDone(into: &actions)
+            return actions
+        }
+        if !expected {
+            ensureMinimum(now: now, into: &actions)
+            requestCapacity(now: now, into: &actions)
+        } else {
+            updateDrainTarget()
+        }
+        return actions
+    }
+
+    /// While the circuit is open, keeps exactly one attempt going (half-open trial).
+    mutating func startTrialIfNeeded(now: Instant, into actions: inout Actions) {
+        guard circuitOpen, lifecycle == .running, pendingCount == 0,
+              slots.count < configuration.connections.maximum else { return }
+        createConnection(now: now, into: &actions)
+    }
+
+    /// Whether the pending slot at `i` should keep trying: below minimum, waiters, or the circuit's one trial.
+    private func stillNeeded(slotAt i: Int) -> Bool {
+        let othersPending = pendingCount - (slots[i].isPending ? 1 : 0)
+        if circuitOpen { return othersPending == 0 }
+        return openCount + othersPending < configuration.connections.minimum || waiterDemand > othersPending
+    }
+}

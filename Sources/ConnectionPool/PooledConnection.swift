@@ -1,0 +1,18 @@
+// The protocol a connection must adopt so that a ConnectionPool can manage it.
+
+/// A connection the pool can manage.
+///
+/// The pool never talks to the connection itself: it hands it to callers, asks it to close,
+/// and listens for it having closed, so that it can evict and replace dead connections.
+public protocol PooledConnection: AnyObject, Sendable {
+    /// Starts closing the connection; must lead to the `onClose` closure being called.
+    func close()
+
+    /// Registers a closure called exactly once when the connection has closed.
+    ///
+    /// If the connection has already closed, the closure should be called at once.
+    /// - Parameters:
+    ///   - closure: Called with `nil` when the connection closed on request (``close()``),
+    ///     or with the error that broke it.
+    func onClose(_ closure: @escaping @Sendable ((any Error)?) -> Void)
+}
