@@ -26,10 +26,12 @@ let package = Package(
             name: "HiredisClient",
             dependencies: [
                 "CHiredis",
+                "ConnectionPool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(

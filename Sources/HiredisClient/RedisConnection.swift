@@ -77,9 +77,9 @@ public final class RedisConnection: Sendable {
     }
 
     /// Registers a handler that runs once when the connection has closed: with `nil` after ``close()``, or with
-    /// the error that retired it. Runs at once if the connection is already closed.
-    public func onClose(_ handler: @escaping @Sendable (RedisError?) -> Void) {
-        mailbox.onClose(handler)
+    /// the ``RedisError`` that retired it. Runs at once if the connection is already closed.
+    public func onClose(_ handler: @escaping @Sendable ((any Error)?) -> Void) {
+        mailbox.onClose { handler($0) }
     }
 
     /// Queues encoded commands and waits for their replies. Cancelling the task removes the request if it has

@@ -181,9 +181,11 @@ private final class ProcessBox: Sendable {
         }
     }
 
+    /// Waits (up to 10 s) for the process to be reaped. `Process.waitUntilExit()` spins a run loop that may never
+    /// see the exit when called from a Swift concurrency thread, so poll instead.
     func waitUntilExit() {
         let current = lock.withLock { process }
-        current.waitUntilExit()
+        for _ in 0..<1000 where current.isRunning { usleep(10_000) }
     }
 
     func replace(with other: ProcessBox) {
