@@ -13,7 +13,7 @@ import Synchronization
 /// reports false "Swift access races" on the protected value. Calling `__tsan_acquire` after
 /// locking and `__tsan_release` before unlocking, on an address owned by the lock's owner,
 /// restores the edge, while races outside the lock are still reported.
-enum ThreadSanitizer {
+package enum ThreadSanitizer {
     typealias Hook = @convention(c) (UnsafeRawPointer?) -> Void
 
     static let acquireHook: Hook? = lookUp("__tsan_acquire")
@@ -36,7 +36,7 @@ extension Mutex where Value: ~Copyable {
     ///   - owner: The object that owns this mutex; its address names the lock for TSan.
     ///   - body: Runs with exclusive access to the value.
     @inline(__always)
-    borrowing func withLock<Result>(
+    package borrowing func withLock<Result>(
         annotatedBy owner: AnyObject,
         _ body: (inout sending Value) -> sending Result
     ) -> sending Result {

@@ -1,5 +1,6 @@
 // ConnectionMailbox: the state a connection's callers and its thread share (queued requests, phase, wake-up).
 
+import ConnectionPool
 import CHiredis
 import Glibc
 import Synchronization
@@ -35,7 +36,7 @@ final class ConnectionMailbox: Sendable {
     /// Queues a request for the thread, or fails it when the connection no longer takes work.
     func enqueue(_ command: PendingCommand) {
         enum Outcome { case queued, wake, refuse(RedisError) }
-        let outcome = state.withLock { state -> Outcome in
+        let outcome = state.withLock(annotatedBy: self) { state -> Outcome in
             switch state.phase {
             case .open, .connecting:
                 state.queued.append(command)
@@ -60,7 +61,7 @@ final class ConnectionMailbox: Sendable {
 
     /// Asks for a graceful close: no new work; what is queued or in flight finishes first.
     func requestClose() {
-        let needsWake = state.withLock { state -> Bool in
+        let needsWake = state.withLock(annotatedBy: self) { state -> Bool in
             switch state.phase {
             case .open, .connecting:
                 state.phase = .closing
@@ -74,7 +75,7 @@ final class ConnectionMailbox: Sendable {
 
     /// Registers a close handler; runs it at once when the connection is already closed.
     func onClose(_ handler: @escaping @Sendable (RedisError?) -> Void) {
-        let closedWith = state.withLock { state -> RedisError?? in
+        let closedWith = state.withLock(annotatedBy: self) { state -> RedisError?? in
             if case .closed(let error) = state.phase { return .some(error) }
             state.closeHandlers.append(handler)
             return .none
@@ -83,7 +84,7 @@ final class ConnectionMailbox: Sendable {
     }
 
     var isClosed: Bool {
-        state.withLock { state in
+        state.withLock(annotatedBy: self) { state in
             if case .closed = state.phase { return true }
             return false
         }

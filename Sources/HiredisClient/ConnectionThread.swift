@@ -1,5 +1,6 @@
 // ConnectionThread: the one thread that owns a hiredis context: connects, pipelines writes, reads replies, enforces deadlines.
 
+import ConnectionPool
 import CHiredis
 import DequeModule
 import Glibc
@@ -42,7 +43,7 @@ final class ConnectionThread {
             reportConnected(.failure(error))
             return
         }
-        mailbox.state.withLock { state in
+        mailbox.state.withLock(annotatedBy: mailbox) { state in
             // A close asked for while connecting stays in force: `serve` ends once the queue is drained.
             if case .connecting = state.phase { state.phase = .open }
         }
@@ -122,7 +123,7 @@ final class ConnectionThread {
 
     /// Moves the queued requests into `batch`; returns whether a graceful close was asked for.
     private func takeQueued() -> Bool {
-        mailbox.state.withLock { state in
+        mailbox.state.withLock(annotatedBy: mailbox) { state in
             swap(&state.queued, &batch)
             state.threadSleeping = false
             if case .closing = state.phase { return true }
@@ -132,7 +133,7 @@ final class ConnectionThread {
 
     /// Announces that the thread is going to sleep; `false` when work arrived meanwhile (then it must not sleep).
     private func prepareToSleep() -> Bool {
-        mailbox.state.withLock { state in
+        mailbox.state.withLock(annotatedBy: mailbox) { state in
             if !state.queued.isEmpty { return false }
             if case .closing = state.phase { return false }
             state.threadSleeping = true
@@ -189,7 +190,7 @@ final class ConnectionThread {
     private func finish(with error: RedisError?) {
         if let context { redisFree(context) }
         context = nil
-        let (queued, handlers) = mailbox.state.withLock { state in
+        let (queued, handlers) = mailbox.state.withLock(annotatedBy: mailbox) { state in
             state.phase = .closed(error)
             defer { state.queued = []; state.closeHandlers = [] }
             return (state.queued, state.closeHandlers)

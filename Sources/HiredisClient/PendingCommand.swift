@@ -1,5 +1,6 @@
 // PendingCommand: one caller's request (a command or a batch) on its way through a connection thread.
 
+import ConnectionPool
 import Synchronization
 
 /// A request handed from a caller's task to a connection thread, completed exactly once.
@@ -38,7 +39,7 @@ final class PendingCommand: Sendable {
 
     /// Attaches the caller's continuation; returns `false` (and fails it) when the task was cancelled first.
     func attach(_ waiter: Waiter) -> Bool {
-        let cancelled = state.withLock { state -> Bool in
+        let cancelled = state.withLock(annotatedBy: self) { state -> Bool in
             guard case .created(let cancelled) = state else { preconditionFailure("a request is attached once") }
             state = cancelled ? .finished : .queued(waiter)
             return cancelled
@@ -49,7 +50,7 @@ final class PendingCommand: Sendable {
 
     /// Marks the request as written; `false` when it was cancelled or failed while queued.
     func markWritten() -> Bool {
-        state.withLock { state in
+        state.withLock(annotatedBy: self) { state in
             guard case .queued(let waiter) = state else { return false }
             state = .written(waiter)
             return true
@@ -58,7 +59,7 @@ final class PendingCommand: Sendable {
 
     /// Cancels the request if it has not been written yet (O(1); the thread skips it later).
     func cancel() {
-        let waiter = state.withLock { state -> Waiter? in
+        let waiter = state.withLock(annotatedBy: self) { state -> Waiter? in
             switch state {
             case .created:
                 state = .created(cancelled: true)
@@ -97,7 +98,7 @@ final class PendingCommand: Sendable {
     }
 
     private func finish() -> Waiter? {
-        state.withLock { state in
+        state.withLock(annotatedBy: self) { state in
             switch state {
             case .queued(let waiter), .written(let waiter):
                 state = .finished

@@ -107,12 +107,12 @@ struct RedisClientTests {
                         while !counts.stop.load(ordering: .relaxed) {
                             do {
                                 _ = try await redis.send("SET", "key:\(index)", iteration)
-                                counts.counts.withLock { $0.ok += 1 }
+                                counts.counts.withLock(annotatedBy: counts) { $0.ok += 1 }
                             } catch is RedisError, is ConnectionPoolError {
-                                counts.counts.withLock { $0.retired += 1 }
+                                counts.counts.withLock(annotatedBy: counts) { $0.retired += 1 }
                                 try await Task.sleep(for: .milliseconds(5))
                             } catch {
-                                counts.counts.withLock { $0.other += 1 }
+                                counts.counts.withLock(annotatedBy: counts) { $0.other += 1 }
                             }
                             iteration += 1
                         }
@@ -121,12 +121,12 @@ struct RedisClientTests {
                 try await Task.sleep(for: .milliseconds(300))
                 server.kill()
                 try await Task.sleep(for: .milliseconds(500))
-                let duringOutage = counts.counts.withLock { $0 }
+                let duringOutage = counts.counts.withLock(annotatedBy: counts) { $0 }
                 try await server.restart()
                 try await Task.sleep(for: .milliseconds(1500))
                 counts.stop.store(true, ordering: .relaxed)
                 try await group.waitForAll()
-                let final = counts.counts.withLock { $0 }
+                let final = counts.counts.withLock(annotatedBy: counts) { $0 }
                 #expect(duringOutage.retired > 0)
                 #expect(final.ok > duringOutage.ok, "commands succeed again after the restart")
                 #expect(final.other == 0)

@@ -1,5 +1,6 @@
 // RedisConnectionTests: one connection against a real redis-server: replies, pipelining, deadlines, failures.
 
+import ConnectionPool
 import Foundation
 import HiredisClient
 import RedisTestSupport
@@ -92,7 +93,7 @@ struct RedisConnectionTests {
         let server = try await RedisServerProcess.start()
         let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
         let closed = Outcomes()
-        connection.onClose { error in closed.closeError.withLock { $0 = .some(error as? RedisError) } }
+        connection.onClose { error in closed.closeError.withLock(annotatedBy: closed) { $0 = .some(error as? RedisError) } }
         let blocker = try await RedisConnection.connect(configuration: .init(url: server.url))
         defer { blocker.close() }
         async let sleeping = blocker.send(RedisCommand("DEBUG", "SLEEP", "1"), timeout: .seconds(5))
@@ -105,7 +106,7 @@ struct RedisConnectionTests {
         #expect(error?.code == .commandTimeout)
         #expect(elapsed >= .milliseconds(190) && elapsed < .milliseconds(700))
         #expect(connection.isClosed)
-        #expect(closed.closeError.withLock { $0 }??.code == .commandTimeout)
+        #expect(closed.closeError.withLock(annotatedBy: closed) { $0 }??.code == .commandTimeout)
         let after = await #expect(throws: RedisError.self) { try await connection.send("PING") }
         #expect(after?.code == .connectionClosed)
         _ = try await sleeping
@@ -124,12 +125,12 @@ struct RedisConnectionTests {
                     for _ in 0..<10_000 {
                         do {
                             _ = try await connection.send("SET", "key\(index)", "value")
-                            outcomes.counts.withLock { $0.ok += 1 }
+                            outcomes.counts.withLock(annotatedBy: outcomes) { $0.ok += 1 }
                         } catch let error as RedisError where error.retiredConnection {
-                            outcomes.counts.withLock { $0.retired += 1 }
+                            outcomes.counts.withLock(annotatedBy: outcomes) { $0.retired += 1 }
                             return
                         } catch {
-                            outcomes.counts.withLock { $0.other += 1 }
+                            outcomes.counts.withLock(annotatedBy: outcomes) { $0.other += 1 }
                             return
                         }
                     }
@@ -139,7 +140,7 @@ struct RedisConnectionTests {
             server.kill()
             try await group.waitForAll()
         }
-        let result = outcomes.counts.withLock { $0 }
+        let result = outcomes.counts.withLock(annotatedBy: outcomes) { $0 }
         #expect(result.ok > 0)
         #expect(result.retired == 64)
         #expect(result.other == 0)
