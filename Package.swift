@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .library(name: "HiredisClient", targets: ["HiredisClient"]),
         .library(name: "ConnectionPool", targets: ["ConnectionPool"]),
+        .library(name: "SessionStore", targets: ["SessionStore"]),
+        .library(name: "RedisSessionStore", targets: ["RedisSessionStore"]),
         .executable(name: "session-bench", targets: ["session-bench"]),
     ],
     dependencies: [
@@ -44,6 +46,22 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SessionStore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "RedisSessionStore",
+            dependencies: [
+                "HiredisClient",
+                "SessionStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "RedisTestSupport",
             dependencies: []
         ),
@@ -52,7 +70,9 @@ let package = Package(
             dependencies: [
                 "HiredisClient",
                 "ConnectionPool",
+                "RedisSessionStore",
                 "RedisTestSupport",
+                "SessionStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "HiredisClientTests",
             dependencies: ["HiredisClient", "ConnectionPool", "RedisTestSupport"]
+        ),
+        .testTarget(
+            name: "SessionStoreTests",
+            dependencies: ["SessionStore", "RedisSessionStore", "HiredisClient", "RedisTestSupport"]
         ),
         .testTarget(
             name: "ConnectionPoolTests",

@@ -1,0 +1,207 @@
+// MemorySessionStore+Operations: each SessionStore operation as one critical section mirroring the Redis scripts.
+
+extension MemorySessionStore {
+    public func create(user: String?, attributes: [String: [UInt8]]) async throws(SessionStoreError) -> Session {
+        for name in attributes.keys { try Session.validate(name: name) }
+        let size = SessionInternals.size(of: attributes)
+        guard size <= configuration.maximumSessionBytes else { throw tooLarge(size) }
+        let token = keyring.newToken(user: user)
+        let identity = keyring.identity(of: token)!
+        let now = clock.nowMilliseconds()
+        let record = try insert(identity, user: user, created: now,
+                                absoluteExpiry: now + configuration.expiry.absoluteTimeout.milliseconds,
+                                revision: 1, attributes: attributes, now: now)
+        return makeSession(identity, token: token, record: record)
+    }
+
+    /// Inserts a new record (create, or the copy made by a login into the user's slot).
+    private func insert(
+        _ identity: SessionIdentity, user: String?, created: Int64, absoluteExpiry: Int64,
+        revision: Int64, attributes: [String: [UInt8]], now: Int64
+    ) throws(SessionStoreError) -> Record {
+        let limit = configuration.maximumSessionsPerUser
+        let refuse = configuration.limitPolicy == .refuse
+        let outcome = state.withLock { state -> Result<Record, SessionStoreError> in
+            var record = Record(created: created, lastAccess: now, idle: configuration.expiry.idleTimeout.milliseconds,
+                                absoluteExpiry: absoluteExpiry, revision: revision, user: user,
+                                attributes: attributes, expiresAt: 0)
+            if let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now) {
+                return .failure(refused)
+            }
+            guard state.refresh(identity, &record, now: now) else {
+                return .failure(SessionStoreError(.notFound, "the session expired before it could be written"))
+            }
+            state.entries[identity] = .live(record)
+            if let user { state.indexes[user, default: [:]][identity.id] = created }
+            return .success(record)
+        }
+        return try outcome.get()
+    }
+
+    public func load(_ text: String) async throws(SessionStoreError) -> Session? {
+        guard let token = SessionToken(text), let identity = keyring.identity(of: token) else {
+            SessionMetrics.malformedToken()
+            return nil
+        }
+        let now = clock.nowMilliseconds()
+        let threshold = Int64(Double(configuration.expiry.idleTimeout.milliseconds) * configuration.expiry.touchThreshold)
+        let revoke = configuration.rotation.revokeOnSuspectedTheft
+        enum Outcome { case found(SessionIdentity, Record, via: Bool), none, theft }
+        let outcome = state.withLock { state -> Outcome in
+            var target = identity
+            var via = false
+            for _ in 0..<4 {
+                guard case .tombstone(let tombstone) = state.entry(target, now: now) else { break }
+                let successor = SessionIdentity(tag: target.tag, id: tombstone.successor)
+                if now - tombstone.rotatedAt > tombstone.grace {
+                    if revoke {
+                        if case .live(let record) = state.entries[successor] { state.removeFromIndex(user: record.user, id: successor.id) }
+                        state.entries[successor] = nil
+                        state.entries[target] = nil
+                    }
+                    return .theft
+                }
+                target = successor
+                via = true
+            }
+            guard var record = state.record(target, now: now) else { return .none }
+            let want = min(record.idle, record.absoluteExpiry - now)
+            guard want > 0 else {
+                state.entries[target] = nil
+                return .none
+            }
+            if want - (record.expiresAt - now) > threshold {
+                _ = state.refresh(target, &record, now: now)
+                state.entries[target] = .live(record)
+            }
+            return .found(target, record, via: via)
+        }
+        switch outcome {
+        case .found(let target, let record, let via):
+            return makeSession(target, token: via ? nil : token, record: record)
+        case .theft:
+            SessionMetrics.suspectedTheft()
+            return nil
+        case .none:
+            return nil
+        }
+    }
+
+    public func save(_ session: inout Session, checkingRevision: Bool) async throws(SessionStoreError) {
+        guard session.hasChanges else { return }
+        guard session.byteCount <= configuration.maximumSessionBytes else { throw tooLarge(session.byteCount) }
+        let now = clock.nowMilliseconds()
+        let changes = session.pendingChanges
+        let (expected, maximum) = (session.revision, configuration.maximumSessionBytes)
+        let loaded = session.identity
+        let outcome = state.withLock { state -> Result<Int64, SessionStoreError> in
+            guard case (let identity, var record)? = state.resolve(loaded, now: now) else { return .failure(self.notFound(loaded)) }
+            if checkingRevision && record.revision != expected {
+                return .failure(SessionStoreError(.conflict, "\(identity) is at revision \(record.revision), not \(expected): reload and retry"))
+            }
+            for (name, value) in changes { record.attributes[name] = value }
+            let size = SessionInternals.size(of: record.attributes)
+            guard size <= maximum else { return .failure(self.tooLarge(size)) }
+            guard state.refresh(identity, &record, now: now) else { return .failure(self.notFound(identity)) }
+            record.revision += 1
+            state.entries[identity] = .live(record)
+            return .success(record.revision)
+        }
+        session.revision = try outcome.get()
+        for (name, value) in changes { session.attributes[name] = value }
+        session.pendingChanges = [:]
+    }
+
+    public func increment(_ session: Session, _ attribute: String, by delta: Int64) async throws(SessionStoreError) -> Int64 {
+        try Session.validate(name: attribute)
+        let now = clock.nowMilliseconds()
+        let loaded = session.identity
+        let outcome = state.withLock { state -> Result<Int64, SessionStoreError> in
+            guard case (let identity, var record)? = state.resolve(loaded, now: now) else { return .failure(self.notFound(loaded)) }
+            var current: Int64 = 0
+            if let bytes = record.attributes[attribute] {
+                guard let value = Int64(String(decoding: bytes, as: UTF8.self)) else {
+                    return .failure(SessionStoreError(.notANumber, "attribute '\(attribute)' does not hold an integer"))
+                }
+                current = value
+            }
+            let (value, overflow) = current.addingReportingOverflow(delta)
+            if overflow { return .failure(SessionStoreError(.notANumber, "incrementing '\(attribute)' would overflow")) }
+            guard state.refresh(identity, &record, now: now) else { return .failure(self.notFound(identity)) }
+            record.attributes[attribute] = Array(String(value).utf8)
+            record.revision += 1
+            state.entries[identity] = .live(record)
+            return .success(value)
+        }
+        return try outcome.get()
+    }
+
+    public func touch(_ session: Session) async throws(SessionStoreError) -> Bool {
+        let now = clock.nowMilliseconds()
+        return state.withLock { state in
+            guard case (let identity, var record)? = state.resolve(session.identity, now: now),
+                  state.refresh(identity, &record, now: now)
+            else { return false }
+            state.entries[identity] = .live(record)
+            return true
+        }
+    }
+
+    public func destroy(_ session: Session) async throws(SessionStoreError) {
+        state.withLock { state in
+            state.entries[session.identity] = nil
+            state.removeFromIndex(user: session.user, id: session.identity.id)
+        }
+    }
+
+    public func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] {
+        let now = clock.nowMilliseconds()
+        let tag = SessionKeyring.slotTag(forUser: user)
+        return state.withLock { state in
+            state.liveSessions(ofUser: user, tag: tag, now: now).compactMap { entry in
+                guard let record = state.record(SessionIdentity(tag: tag, id: entry.id), now: now) else { return nil }
+                return SessionInternals.summary(id: entry.id, createdAt: record.created, lastAccessAt: record.lastAccess)
+            }
+        }
+    }
+
+    public func destroySessions(ofUser user: String, keeping: Session?) async throws(SessionStoreError) -> Int {
+        try await destroyMatching(user: user) { $0 != keeping?.identity.id }
+    }
+
+    public func destroySession(ofUser user: String, handle: String) async throws(SessionStoreError) -> Bool {
+        try await destroyMatching(user: user) { SessionIdentity.handle(forID: $0) == handle } > 0
+    }
+
+    private func destroyMatching(user: String, _ matches: (String) -> Bool) async throws(SessionStoreError) -> Int {
+        let now = clock.nowMilliseconds()
+        let tag = SessionKeyring.slotTag(forUser: user)
+        return state.withLock { state in
+            var count = 0
+            for entry in state.liveSessions(ofUser: user, tag: tag, now: now) where matches(entry.id) {
+                state.entries[SessionIdentity(tag: tag, id: entry.id)] = nil
+                state.removeFromIndex(user: user, id: entry.id)
+                count += 1
+            }
+            return count
+        }
+    }
+
+    func makeSession(_ identity: SessionIdentity, token: SessionToken?, record: Record) -> Session {
+        Session(
+            identity: identity, token: token, user: record.user, createdAt: SessionInternals.date(milliseconds: record.created),
+            lastAccessAt: SessionInternals.date(milliseconds: record.lastAccess),
+            absoluteExpiry: SessionInternals.date(milliseconds: record.absoluteExpiry), idleTimeout: .milliseconds(record.idle),
+            revision: record.revision, csrfToken: keyring.csrfToken(for: identity), reachedThroughGrace: token == nil,
+            attributes: record.attributes
+        )
+    }
+
+    func tooLarge(_ size: Int) -> SessionStoreError {
+        SessionStoreError(.tooLarge, "the session would be \(size) bytes, over the limit of \(configuration.maximumSessionBytes); nothing was written")
+    }
+
+    func notFound(_ identity: SessionIdentity) -> SessionStoreError {
+        SessionStoreError(.notFound, "\(identity) no longer exists (expired, destroyed or rotated away); nothing was written")
+    }
+}

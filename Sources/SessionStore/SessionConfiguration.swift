@@ -1,0 +1,80 @@
+// SessionConfiguration: expiry, rotation, size and per-user limits shared by every store.
+
+/// How sessions expire, rotate and grow. Every store honours the same settings.
+public struct SessionConfiguration: Sendable {
+    /// Expiry settings.
+    public struct Expiry: Sendable {
+        /// Sliding idle timeout: a session unused this long ends. Default: 30 minutes.
+        public var idleTimeout: Duration = .seconds(30 * 60)
+        /// Absolute lifetime from creation; activity, saves and rotation never extend it. Default: 12 hours.
+        public var absoluteTimeout: Duration = .seconds(12 * 3600)
+        /// Lazy touch: a load refreshes the expiry only when it has drifted by more than this fraction of the
+        /// idle timeout since the last refresh, so a busy session does not cost a write on every read.
+        /// `0` refreshes on every load. Default: `0.1`.
+        public var touchThreshold: Double = 0.1
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Rotation settings.
+    public struct Rotation: Sendable {
+        /// After a periodic renewal the old token keeps working this long, for requests already in flight.
+        /// Default: 5 seconds.
+        public var renewalGrace: Duration = .seconds(5)
+        /// How long a rotated-away token is remembered after its grace, so that its use is reported as possible
+        /// theft (never beyond the session's absolute expiry). Default: 1 hour.
+        public var theftDetectionWindow: Duration = .seconds(3600)
+        /// Revoke the session when a rotated-away token is used after its grace. Default: `false` (report only).
+        public var revokeOnSuspectedTheft = false
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// What to do when a user already has the maximum number of sessions.
+    public enum LimitPolicy: String, Sendable {
+        /// Destroy the user's oldest sessions to make room (the default).
+        case evictOldest
+        /// Refuse the new session with ``SessionStoreError/Code/limitReached``.
+        case refuse
+    }
+
+    /// Expiry settings.
+    public var expiry = Expiry()
+    /// Rotation settings.
+    public var rotation = Rotation()
+    /// The largest session (attribute names and values, in bytes). Default: 64 KiB.
+    public var maximumSessionBytes = 64 * 1024
+    /// The most sessions one user may have at once. Default: 32.
+    public var maximumSessionsPerUser = 32
+    /// What happens past ``maximumSessionsPerUser``. Default: ``LimitPolicy/evictOldest``.
+    public var limitPolicy = LimitPolicy.evictOldest
+
+    /// The defaults.
+    public init() {}
+
+    /// Checks the settings.
+    /// - Throws: ``SessionStoreError`` `.invalidConfiguration` naming the bad setting.
+    public func validate() throws(SessionStoreError) {
+        func fail(_ message: String) -> SessionStoreError { SessionStoreError(.invalidConfiguration, message) }
+        guard expiry.idleTimeout >= .milliseconds(1) else { throw fail("the idle timeout must be positive") }
+        guard expiry.absoluteTimeout >= expiry.idleTimeout else {
+            throw fail("the absolute timeout must not be shorter than the idle timeout")
+        }
+        guard (0...1).contains(expiry.touchThreshold) else { throw fail("the touch threshold must be within 0...1") }
+        guard rotation.renewalGrace >= .zero, rotation.theftDetectionWindow >= .zero else {
+            throw fail("the renewal grace and the theft detection window must not be negative")
+        }
+        guard maximumSessionBytes > 0 else { throw fail("the maximum session size must be positive") }
+        guard maximumSessionsPerUser > 0 else { throw fail("the maximum sessions per user must be positive") }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds (rounded down), as the stores keep times.
+    package var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

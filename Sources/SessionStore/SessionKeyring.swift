@@ -1,0 +1,141 @@
+// SessionKeyring: server secrets by version, and every identifier derived from tokens with HMAC-SHA-256.
+
+import Crypto
+
+/// The server secrets, by version, and the identifiers derived from tokens with them.
+///
+/// Storage keys are `HMAC-SHA-256(secret[token.keyVersion], token)`, so Redis (and whoever reads it) never sees a
+/// token. New tokens use the ``current`` version; older versions keep deriving keys for the tokens issued
+/// under them until those sessions rotate or expire, so a secret can be replaced without logging everyone out:
+/// add the new one as current, keep the old one for one absolute lifetime, then drop it.
+///
+/// ```swift
+/// let keyring = try SessionKeyring(current: .init(version: 2, secret: newSecret),
+///                                  previous: [.init(version: 1, secret: oldSecret)])
+/// ```
+public struct SessionKeyring: Sendable {
+    /// One server secret and its version number.
+    public struct Secret: Sendable {
+        /// The version number carried by tokens derived with this secret.
+        public let version: UInt8
+        let key: SymmetricKey
+
+        /// Creates a secret.
+        /// - Parameters:
+        ///   - version: its version number (any byte; each secret in a keyring has its own).
+        ///   - secret: at least 32 bytes of high-entropy key material.
+        /// - Throws: ``SessionStoreError`` `.invalidConfiguration` when the secret is shorter than 32 bytes.
+        public init(version: UInt8, secret: some Collection<UInt8>) throws(SessionStoreError) {
+            guard secret.count >= 32 else {
+                throw SessionStoreError(.invalidConfiguration, "a session secret needs at least 32 bytes, got \(secret.count)")
+            }
+            self.version = version
+            self.key = SymmetricKey(data: Array(secret))
+        }
+
+        /// Creates a secret from a string of at least 32 bytes (e.g. 64 hex characters from `openssl rand -hex 32`).
+        public init(version: UInt8, secret: String) throws(SessionStoreError) {
+            try self.init(version: version, secret: Array(secret.utf8))
+        }
+    }
+
+    /// The secret new tokens are issued under.
+    public let current: Secret
+    private let byVersion: [UInt8: Secret]
+
+    /// Creates a keyring.
+    /// - Throws: ``SessionStoreError`` `.invalidConfiguration` when two secrets share a version.
+    public init(current: Secret, previous: [Secret] = []) throws(SessionStoreError) {
+        var byVersion: [UInt8: Secret] = [current.version: current]
+        for secret in previous {
+            guard byVersion[secret.version] == nil else {
+                throw SessionStoreError(.invalidConfiguration, "two session secrets have version \(secret.version)")
+            }
+            byVersion[secret.version] = secret
+        }
+        self.current = current
+        self.byVersion = byVersion
+    }
+
+    /// A keyring with one random secret: for development and tests, where sessions need not outlive the process.
+    public static func ephemeral() -> SessionKeyring {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return try! SessionKeyring(current: Secret(version: 1, secret: bytes))
+    }
+
+    /// The storage identity of a token, or `nil` when its key version is unknown (then it cannot be ours).
+    package func identity(of token: SessionToken) -> SessionIdentity? {
+        guard let secret = byVersion[token.keyVersion] else { return nil }
+        // 160 bits of the HMAC: unique and unguessable, and short enough to keep keys in a small allocation.
+        let mac = HMAC<SHA256>.authenticationCode(for: token.bytes, using: secret.key)
+        return SessionIdentity(tag: Self.slotTag(token.routing), id: Base64URL.encode(mac.prefix(20)))
+    }
+
+    /// The CSRF token of a session: an HMAC of its storage id under the current secret. The id changes with
+    /// every rotation, so the CSRF token does too, and Redis stores nothing from which it could be computed.
+    package func csrfToken(for identity: SessionIdentity) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(("csrf:" + identity.id).utf8), using: current.key)
+        return Base64URL.encode(mac)
+    }
+
+    /// A fresh token under the current secret, routed to `user`'s slot when given, else to a random slot.
+    package func newToken(user: String?) -> SessionToken {
+        SessionToken.generate(keyVersion: current.version, routing: user.map(Self.routing(forUser:)) ?? Self.randomRouting())
+    }
+
+    /// A fresh token that keeps the routing (hash slot) of `token`.
+    package func newToken(sameSlotAs token: SessionToken) -> SessionToken {
+        SessionToken.generate(keyVersion: current.version, routing: Array(token.routing))
+    }
+
+    /// The routing bytes of a user's sessions: not keyed, so that they survive secret rotation.
+    package static func routing(forUser user: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(("user:" + user).utf8)).prefix(SessionToken.routingRange.count))
+    }
+
+    package static func randomRouting() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<SessionToken.routingRange.count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// The Redis hash tag for routing bytes (a hash of them, so no part of a token reaches Redis).
+    package static func slotTag(_ routing: some Sequence<UInt8>) -> String {
+        String(Base64URL.encode(SHA256.hash(data: Array("slot:".utf8) + Array(routing))).prefix(8))
+    }
+
+    /// The hash tag of a user's sessions and index.
+    package static func slotTag(forUser user: String) -> String {
+        slotTag(routing(forUser: user))
+    }
+
+    /// A short fingerprint of secret bytes, safe for logs.
+    package static func fingerprint(of bytes: [UInt8]) -> String {
+        String(Base64URL.encode(SHA256.hash(data: bytes)).prefix(8))
+    }
+}
+
+/// Where a session lives: its hash-slot tag and its HMAC-derived identifier (never the token).
+public struct SessionIdentity: Sendable, Hashable, CustomStringConvertible {
+    /// The hash tag shared by every key of this session (and of its user's index).
+    public let tag: String
+    /// `base64url(HMAC-SHA-256(secret, token))`, truncated to 160 bits (27 characters).
+    public let id: String
+
+    package init(tag: String, id: String) {
+        self.tag = tag
+        self.id = id
+    }
+
+    /// A prefix short enough for logs.
+    public var description: String { "session \(id.prefix(8))" }
+
+    /// An opaque handle for listing a user's sessions: not the token, not the storage key. (The Redis scripts
+    /// compute the same value with `redis.sha1hex`.)
+    public var handle: String { Self.handle(forID: id) }
+
+    package static func handle(forID id: String) -> String {
+        let digest = Insecure.SHA1.hash(data: Array(("handle:" + id).utf8))
+        return String(digest.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined().prefix(20))
+    }
+}
