@@ -1,0 +1,104 @@
+// RedisSessionStore+Decoding: building arguments for and Session values from the scripts' replies.
+
+import HiredisClient
+import SessionStore
+
+extension RedisSessionStore {
+    func createKeys(_ identity: SessionIdentity, user: String?) -> [String] {
+        var keys = [key(identity)]
+        if let user { keys.append(indexKey(user: user, tag: identity.tag)) }
+        return keys
+    }
+
+    func createArguments(
+        _ identity: SessionIdentity, user: String?, created: Int64?, absoluteExpiry: Int64?,
+        revision: Int64, attributes: [String: [UInt8]]
+    ) -> [any RedisArgument] {
+        var arguments: [any RedisArgument] = [
+            identity.id, configuration.expiry.idleTimeout.milliseconds, configuration.expiry.absoluteTimeout.milliseconds,
+            user ?? "", configuration.maximumSessionsPerUser, configuration.limitPolicy == .refuse ? "refuse" : "evict",
+            slotPrefix(identity.tag), created.map(String.init) ?? "", absoluteExpiry.map(String.init) ?? "", revision,
+            SessionInternals.size(of: attributes),
+        ]
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            arguments.append(name)
+            arguments.append(value)
+        }
+        return arguments
+    }
+
+    /// `(now, created, absolute expiry)` from a create reply.
+    func parseCreate(_ reply: [RedisReply]) throws(SessionStoreError) -> (Int64, Int64, Int64) {
+        switch reply.first?.string {
+        case "ok":
+            return (Int64(reply[1].int ?? 0), Int64(reply[2].int ?? 0), Int64(reply[3].int ?? 0))
+        case "limit":
+            SessionMetrics.operation("create", outcome: "limit")
+            throw SessionStoreError(.limitReached, "the user already has \(configuration.maximumSessionsPerUser) sessions")
+        case "collision":
+            throw SessionStoreError(.unavailable, "a freshly generated session key already exists (should never happen)")
+        default:
+            throw SessionStoreError(.notFound, "the session expired before it could be written")
+        }
+    }
+
+    /// Builds a session from the packed metadata (see ``SessionScripts``) and the hash fields.
+    func decodeSession(_ identity: SessionIdentity, token: SessionToken?, metadata: [UInt8], fields: [RedisReply]) -> Session? {
+        guard let meta = PackedMetadata(metadata) else {
+            logger.error("a stored session has unreadable metadata; treating it as absent", metadata: ["session": "\(identity)"])
+            return nil
+        }
+        var attributes: [String: [UInt8]] = [:]
+        var user: String?
+        var index = 0
+        while index + 1 < fields.count {
+            let name = fields[index].string ?? ""
+            if name == "_u" {
+                user = fields[index + 1].string
+            } else if !name.isEmpty && !name.hasPrefix("_") {
+                attributes[name] = fields[index + 1].bytes ?? []
+            }
+            index += 2
+        }
+        return Session(
+            identity: identity, token: token, user: user, createdAt: SessionInternals.date(milliseconds: meta.created),
+            lastAccessAt: SessionInternals.date(milliseconds: meta.lastAccess),
+            absoluteExpiry: SessionInternals.date(milliseconds: meta.absoluteExpiry), idleTimeout: .milliseconds(meta.idle),
+            revision: meta.revision, csrfToken: keyring.csrfToken(for: identity), reachedThroughGrace: token == nil, attributes: attributes
+        )
+    }
+
+    func tooLarge(_ size: Int) -> SessionStoreError {
+        SessionStoreError(.tooLarge, "the session would be \(size) bytes, over the limit of \(configuration.maximumSessionBytes); nothing was written")
+    }
+
+    func notFound(_ identity: SessionIdentity, _ operation: String) -> SessionStoreError {
+        SessionMetrics.operation(operation, outcome: "not_found")
+        return SessionStoreError(.notFound, "\(identity) no longer exists (expired, destroyed or rotated away); nothing was written")
+    }
+}
+
+/// The 27-byte metadata field the scripts pack with `struct.pack('>I6I5I5I4I4I3', …)`.
+struct PackedMetadata {
+    let created: Int64
+    let lastAccess: Int64
+    let absoluteExpiry: Int64
+    let idle: Int64
+    let revision: Int64
+    let size: Int64
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count == 27 else { return nil }
+        var offset = 0
+        func read(_ width: Int) -> Int64 {
+            defer { offset += width }
+            return bytes[offset..<offset + width].reduce(0) { $0 << 8 | Int64($1) }
+        }
+        created = read(6)
+        lastAccess = created + read(5)
+        absoluteExpiry = created + read(5)
+        idle = read(4)
+        revision = read(4)
+        size = read(3)
+    }
+}

@@ -1,0 +1,181 @@
+// RedisSessionStore+Operations: each SessionStore operation as one script call, and the parsing of its reply.
+
+import HiredisClient
+import SessionStore
+
+extension RedisSessionStore {
+    public func create(user: String?, attributes: [String: [UInt8]]) async throws(SessionStoreError) -> Session {
+        for name in attributes.keys { try Session.validate(name: name) }
+        let size = SessionInternals.size(of: attributes)
+        guard size <= configuration.maximumSessionBytes else {
+            throw SessionStoreError(.tooLarge, "a new session of \(size) bytes exceeds the limit of \(configuration.maximumSessionBytes)")
+        }
+        let token = keyring.newToken(user: user)
+        let identity = keyring.identity(of: token)!
+        let reply = try await run(SessionScripts.create, keys: createKeys(identity, user: user),
+                                  arguments: createArguments(identity, user: user, created: nil, absoluteExpiry: nil,
+                                                             revision: 1, attributes: attributes))
+        let (now, created, absolute) = try parseCreate(reply)
+        SessionMetrics.operation("create", outcome: "ok")
+        return Session(
+            identity: identity, token: token, user: user, createdAt: SessionInternals.date(milliseconds: created),
+            lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: SessionInternals.date(milliseconds: absolute),
+            idleTimeout: configuration.expiry.idleTimeout, revision: 1, csrfToken: keyring.csrfToken(for: identity),
+            reachedThroughGrace: false, attributes: attributes
+        )
+    }
+
+    public func load(_ text: String) async throws(SessionStoreError) -> Session? {
+        guard let token = SessionToken(text), let identity = keyring.identity(of: token) else {
+            SessionMetrics.malformedToken()
+            return nil
+        }
+        let threshold = Int64(Double(configuration.expiry.idleTimeout.milliseconds) * configuration.expiry.touchThreshold)
+        let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [
+            slotPrefix(identity.tag), threshold, configuration.rotation.revokeOnSuspectedTheft ? "1" : "0", indexPrefix(identity.tag),
+        ])
+        switch reply.first?.string {
+        case "ok":
+            let via = reply[1].string ?? ""
+            let target = via.isEmpty ? identity : SessionIdentity(tag: identity.tag, id: via)
+            SessionMetrics.operation("load", outcome: via.isEmpty ? "ok" : "grace")
+            return decodeSession(target, token: via.isEmpty ? token : nil, metadata: reply[2].bytes ?? [], fields: reply[3].array ?? [])
+        case "theft":
+            SessionMetrics.suspectedTheft()
+            SessionMetrics.operation("load", outcome: "theft")
+            logger.warning("a rotated-away session token was used after its grace: possible theft", metadata: [
+                "session": "\(identity)", "revoked": "\(configuration.rotation.revokeOnSuspectedTheft)",
+            ])
+            return nil
+        default:
+            SessionMetrics.operation("load", outcome: "none")
+            return nil
+        }
+    }
+
+    public func save(_ session: inout Session, checkingRevision: Bool) async throws(SessionStoreError) {
+        guard session.hasChanges else { return }
+        var sets: [any RedisArgument] = []
+        var deletes: [any RedisArgument] = []
+        for (name, value) in session.pendingChanges.sorted(by: { $0.key < $1.key }) {
+            if let value {
+                sets.append(name)
+                sets.append(value)
+            } else {
+                deletes.append(name)
+            }
+        }
+        // Refuse before any Redis call when the changed values alone are over the limit.
+        guard session.byteCount <= configuration.maximumSessionBytes else {
+            throw tooLarge(session.byteCount)
+        }
+        let arguments: [any RedisArgument] = [checkingRevision ? String(session.revision) : "", configuration.maximumSessionBytes, sets.count / 2]
+        let reply = try await run(SessionScripts.save, keys: [key(session.identity)], arguments: arguments + sets + deletes)
+        switch reply.first?.string {
+        case "ok":
+            session.revision = Int64(reply[1].int ?? 0)
+            for (name, value) in session.pendingChanges { session.attributes[name] = value }
+            session.pendingChanges = [:]
+            SessionMetrics.operation("save", outcome: "ok")
+        case "conflict":
+            SessionMetrics.operation("save", outcome: "conflict")
+            throw SessionStoreError(.conflict, "\(session.identity) is at revision \(reply[1].int ?? 0), not \(session.revision): reload and retry")
+        case "toolarge":
+            throw tooLarge(reply[1].int ?? 0)
+        default:
+            throw notFound(session.identity, "save")
+        }
+    }
+
+    public func increment(_ session: Session, _ attribute: String, by delta: Int64) async throws(SessionStoreError) -> Int64 {
+        try Session.validate(name: attribute)
+        let reply = try await run(SessionScripts.increment, keys: [key(session.identity)], arguments: [attribute, delta])
+        switch reply.first?.string {
+        case "ok":
+            SessionMetrics.operation("increment", outcome: "ok")
+            return Int64(reply[1].int ?? 0)
+        case "nan":
+            throw SessionStoreError(.notANumber, "attribute '\(attribute)' does not hold an integer")
+        default:
+            throw notFound(session.identity, "increment")
+        }
+    }
+
+    public func touch(_ session: Session) async throws(SessionStoreError) -> Bool {
+        let reply = try await run(SessionScripts.touch, keys: [key(session.identity)], arguments: [])
+        return reply.first?.string == "ok"
+    }
+
+    public func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session {
+        var user = session.user
+        if case .login(let newUser) = kind { user = newUser }
+        let moving = user.map { SessionKeyring.slotTag(forUser: $0) != session.identity.tag } ?? false
+        if moving, let user { return try await login(session, user: user) }
+
+        let token: SessionToken
+        if let user {
+            token = keyring.newToken(user: user)
+        } else if let current = session.token {
+            token = keyring.newToken(sameSlotAs: current)
+        } else {
+            // Reached through a renewed-away token: another request has rotated this session already.
+            throw SessionStoreError(.alreadyRotated, "\(session.identity) was already rotated by another request")
+        }
+        let identity = keyring.identity(of: token)!
+        var keys = [key(session.identity), key(identity)]
+        if let user { keys.append(indexKey(user: user, tag: identity.tag)) }
+        let bindUser: String
+        if case .login(let newUser) = kind { bindUser = newUser } else { bindUser = "" }
+        let reply = try await run(SessionScripts.rotate, keys: keys, arguments: [
+            kind == .renewal ? "renewal" : "privilege", configuration.rotation.renewalGrace.milliseconds,
+            configuration.rotation.theftDetectionWindow.milliseconds, identity.id, session.identity.id, bindUser,
+        ])
+        switch reply.first?.string {
+        case "ok":
+            SessionMetrics.operation("rotate", outcome: "ok")
+            let now = Int64(reply[2].int ?? 0)
+            return Session(
+                identity: identity, token: token, user: user, createdAt: session.createdAt,
+                lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
+                idleTimeout: session.idleTimeout, revision: Int64(reply[1].int ?? 0), csrfToken: keyring.csrfToken(for: identity),
+                reachedThroughGrace: false, attributes: session.attributes
+            )
+        case "rotated":
+            SessionMetrics.operation("rotate", outcome: "already_rotated")
+            throw SessionStoreError(.alreadyRotated, "\(session.identity) was already rotated by another request")
+        default:
+            throw notFound(session.identity, "rotate")
+        }
+    }
+
+    public func destroy(_ session: Session) async throws(SessionStoreError) {
+        var keys = [key(session.identity)]
+        if let user = session.user { keys.append(indexKey(user: user, tag: session.identity.tag)) }
+        _ = try await run(SessionScripts.destroy, keys: keys, arguments: [session.identity.id])
+        SessionMetrics.operation("destroy", outcome: "ok")
+    }
+
+    public func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] {
+        let tag = SessionKeyring.slotTag(forUser: user)
+        let reply = try await run(SessionScripts.list, keys: [indexKey(user: user, tag: tag)], arguments: [slotPrefix(tag)])
+        return stride(from: 0, to: reply.count - 2, by: 3).map { index in
+            SessionInternals.summary(id: reply[index].string ?? "", createdAt: Int64(reply[index + 1].int ?? 0),
+                                     lastAccessAt: Int64(reply[index + 2].int ?? 0))
+        }
+    }
+
+    public func destroySessions(ofUser user: String, keeping: Session?) async throws(SessionStoreError) -> Int {
+        let tag = SessionKeyring.slotTag(forUser: user)
+        let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
+                                  arguments: [slotPrefix(tag), keeping?.identity.id ?? "", ""])
+        return reply.first?.int ?? 0
+    }
+
+    public func destroySession(ofUser user: String, handle: String) async throws(SessionStoreError) -> Bool {
+        guard !handle.isEmpty else { return false }
+        let tag = SessionKeyring.slotTag(forUser: user)
+        let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
+                                  arguments: [slotPrefix(tag), "", handle])
+        return (reply.first?.int ?? 0) > 0
+    }
+}

@@ -1,0 +1,291 @@
+// SessionScripts: the Lua scripts that make every session operation one atomic round trip.
+
+import HiredisClient
+
+/// The store's Lua scripts. Each touches only keys of one hash slot (the session's tag), reads the time from
+/// Redis (`TIME`), and leaves a TTL on every key it writes.
+///
+/// A session is a hash: the field named `""` (empty; attribute names are never empty) packs the metadata in
+/// 27 bytes, big-endian: created ms (6), last access − created (5), absolute expiry − created (5), idle timeout
+/// ms (4), revision (4), attribute bytes (3); `_u` holds the bound user; each attribute is a field of its own
+/// name (never starting with `_`). Packing keeps a small session inside one small Redis allocation.
+/// A renewed-away token's key becomes a tombstone: `_t` successor id, `_w` rotated at (ms), `_g` grace (ms).
+enum SessionScripts {
+    private static let prelude = """
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local function unpack_meta(packed)
+          if not packed then return nil end
+          local c, a, x, i, r, z = struct.unpack('>I6I5I5I4I4I3', packed)
+          return {c = c, a = c + a, x = c + x, i = i, r = r, z = z}
+        end
+        local function pack_meta(m)
+          return struct.pack('>I6I5I5I4I4I3', m.c, m.a - m.c, m.x - m.c, m.i, m.r, m.z)
+        end
+        local function meta(key)
+          return unpack_meta(redis.call('HGET', key, ''))
+        end
+        local function hset_all(key, list)
+          for i = 1, #list, 200 do
+            redis.call('HSET', key, unpack(list, i, math.min(i + 199, #list)))
+          end
+        end
+        local function index_key(prefix, user)
+          return prefix .. redis.sha1hex(user)
+        end
+        -- Follows renewals still within their grace (a request that loaded the session before another request
+        -- renewed it writes to the successor); returns the live key and its metadata, or nil.
+        local function resolve(key, now)
+          local prefix = string.match(key, '^(.*}:)')
+          for hop = 1, 4 do
+            local m = meta(key)
+            if m then return key, m end
+            local t = redis.call('HMGET', key, '_t', '_w', '_g')
+            if not t[1] or now - tonumber(t[2]) > tonumber(t[3]) then return nil end
+            key = prefix .. t[1]
+          end
+          return nil
+        end
+        -- Sets last access to now and the TTL to min(idle, time to absolute expiry); false when that is over.
+        local function refresh(key, m, now)
+          local want = math.min(m.i, m.x - now)
+          if want <= 0 then redis.call('DEL', key) return false end
+          m.a = now
+          redis.call('PEXPIRE', key, want)
+          return true
+        end
+
+        """
+
+    private static func script(_ body: String) -> RedisScript { RedisScript(prelude + body) }
+
+    /// Load with lazy touch, following a renewal within its grace.
+    /// KEYS[1] session. ARGV: slot prefix, touch threshold ms, revoke on theft (1/0), index prefix.
+    static let load = script("""
+        local now = now_ms()
+        local key = KEYS[1]
+        local via = ''
+        for hop = 1, 4 do
+          local t = redis.call('HMGET', key, '_t', '_w', '_g')
+          if not t[1] then break end
+          if now - tonumber(t[2]) > tonumber(t[3]) then
+            if ARGV[3] == '1' then
+              local successor = ARGV[1] .. t[1]
+              local user = redis.call('HGET', successor, '_u')
+              if user then redis.call('ZREM', index_key(ARGV[4], user), t[1]) end
+              redis.call('DEL', successor, key)
+            end
+            return {'theft'}
+          end
+          via = t[1]
+          key = ARGV[1] .. t[1]
+        end
+        local f = redis.call('HGETALL', key)
+        local packed
+        for i = 1, #f, 2 do
+          if f[i] == '' then packed = f[i + 1] break end
+        end
+        local m = unpack_meta(packed)
+        if not m then return {'none'} end
+        local want = math.min(m.i, m.x - now)
+        if want <= 0 then redis.call('DEL', key) return {'none'} end
+        if want - redis.call('PTTL', key) > tonumber(ARGV[2]) then
+          refresh(key, m, now)
+          packed = pack_meta(m)
+          redis.call('HSET', key, '', packed)
+        end
+        return {'ok', via, packed, f}
+        """)
+
+    /// Enforces the per-user limit inside create (prunes entries of expired sessions first).
+    private static let enforceLimit = """
+        local function enforce_limit(index, prefix, max, policy)
+          local members = redis.call('ZRANGE', index, 0, -1)
+          local live = {}
+          for _, m in ipairs(members) do
+            if redis.call('EXISTS', prefix .. m) == 0 then redis.call('ZREM', index, m) else live[#live + 1] = m end
+          end
+          if #live >= max then
+            if policy == 'refuse' then return {'limit'} end
+            for i = 1, #live - max + 1 do
+              redis.call('DEL', prefix .. live[i])
+              redis.call('ZREM', index, live[i])
+            end
+          end
+          return nil
+        end
+
+        """
+
+    /// Create (also the first half of a login that moves a session to its user's slot).
+    /// KEYS[1] session, KEYS[2] user index (when bound). ARGV: id, idle ms, absolute ms, user or '',
+    /// max per user, policy, slot prefix, created override or '', absolute expiry override or '', revision,
+    /// attribute bytes, then attribute name/value pairs.
+    static let create = script(enforceLimit + """
+        local now = now_ms()
+        if redis.call('EXISTS', KEYS[1]) == 1 then return {'collision'} end
+        local m = {c = now, a = now, x = now + tonumber(ARGV[3]), i = tonumber(ARGV[2]), r = tonumber(ARGV[10]), z = tonumber(ARGV[11])}
+        if ARGV[8] ~= '' then m.c = tonumber(ARGV[8]) end
+        if ARGV[9] ~= '' then m.x = tonumber(ARGV[9]) end
+        if math.min(m.i, m.x - now) <= 0 then return {'none'} end
+        if #KEYS == 2 then
+          local refused = enforce_limit(KEYS[2], ARGV[7], tonumber(ARGV[5]), ARGV[6])
+          if refused then return refused end
+        end
+        local fields = {'', pack_meta(m)}
+        if ARGV[4] ~= '' then fields[3] = '_u' fields[4] = ARGV[4] end
+        for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
+        hset_all(KEYS[1], fields)
+        refresh(KEYS[1], m, now)
+        if #KEYS == 2 then
+          redis.call('ZADD', KEYS[2], m.c, ARGV[1])
+          if redis.call('PTTL', KEYS[2]) < m.x - now then redis.call('PEXPIRE', KEYS[2], m.x - now) end
+        end
+        return {'ok', now, m.c, m.x}
+        """)
+
+    /// Save only the changed attributes (to the successor when the session was renewed within the grace), with an
+    /// optional revision check and the size limit.
+    /// KEYS[1] session. ARGV: expected revision or '', max bytes, number of sets n, n name/value pairs, names to delete.
+    static let save = script("""
+        local now = now_ms()
+        local key, m = resolve(KEYS[1], now)
+        if not key then return {'none'} end
+        if ARGV[1] ~= '' and m.r ~= tonumber(ARGV[1]) then return {'conflict', m.r} end
+        local size = m.z
+        local sets = {}
+        local last = 3 + 2 * tonumber(ARGV[3])
+        for i = 4, last, 2 do
+          local name, value = ARGV[i], ARGV[i + 1]
+          local old = redis.call('HSTRLEN', key, name)
+          if old > 0 then size = size - #name - old end
+          size = size + #name + #value
+          sets[#sets + 1] = name
+          sets[#sets + 1] = value
+        end
+        local deletes = {}
+        for i = last + 1, #ARGV do
+          local old = redis.call('HSTRLEN', key, ARGV[i])
+          if old > 0 then
+            size = size - #ARGV[i] - old
+            deletes[#deletes + 1] = ARGV[i]
+          end
+        end
+        if size > tonumber(ARGV[2]) then return {'toolarge', size} end
+        if not refresh(key, m, now) then return {'none'} end
+        m.r = m.r + 1
+        m.z = size
+        sets[#sets + 1] = ''
+        sets[#sets + 1] = pack_meta(m)
+        hset_all(key, sets)
+        for i = 1, #deletes, 200 do redis.call('HDEL', key, unpack(deletes, i, math.min(i + 199, #deletes))) end
+        return {'ok', m.r, now}
+        """)
+
+    /// Atomic increment of an integer attribute. KEYS[1] session. ARGV: name, delta.
+    static let increment = script("""
+        local now = now_ms()
+        local key, m = resolve(KEYS[1], now)
+        if not key then return {'none'} end
+        if math.min(m.i, m.x - now) <= 0 then redis.call('DEL', key) return {'none'} end
+        local old = redis.call('HSTRLEN', key, ARGV[1])
+        local value = redis.pcall('HINCRBY', key, ARGV[1], ARGV[2])
+        if type(value) == 'table' then return {'nan'} end
+        m.z = m.z + #ARGV[1] + #tostring(value)
+        if old > 0 then m.z = m.z - #ARGV[1] - old end
+        m.r = m.r + 1
+        refresh(key, m, now)
+        redis.call('HSET', key, '', pack_meta(m))
+        return {'ok', value, m.r}
+        """)
+
+    /// Refresh the idle expiry. KEYS[1] session.
+    static let touch = script("""
+        local now = now_ms()
+        local key, m = resolve(KEYS[1], now)
+        if not key or not refresh(key, m, now) then return {'none'} end
+        redis.call('HSET', key, '', pack_meta(m))
+        return {'ok', now}
+        """)
+
+    /// Rotation within one slot. KEYS[1] old, KEYS[2] new, KEYS[3] user index (when bound).
+    /// ARGV: kind (renewal|privilege), grace ms, theft window ms, new id, old id, user to bind or ''.
+    static let rotate = script("""
+        local now = now_ms()
+        local m = meta(KEYS[1])
+        if not m then
+          if redis.call('HEXISTS', KEYS[1], '_t') == 1 then return {'rotated'} end
+          return {'none'}
+        end
+        if redis.call('EXISTS', KEYS[2]) == 1 then return {'collision'} end
+        if math.min(m.i, m.x - now) <= 0 then redis.call('DEL', KEYS[1]) return {'none'} end
+        hset_all(KEYS[2], redis.call('HGETALL', KEYS[1]))
+        m.r = m.r + 1
+        refresh(KEYS[2], m, now)
+        redis.call('HSET', KEYS[2], '', pack_meta(m))
+        if ARGV[6] ~= '' then redis.call('HSET', KEYS[2], '_u', ARGV[6]) end
+        redis.call('DEL', KEYS[1])
+        if ARGV[1] == 'renewal' then
+          redis.call('HSET', KEYS[1], '_t', ARGV[4], '_w', now, '_g', ARGV[2])
+          local keep = math.max(tonumber(ARGV[2]), math.min(tonumber(ARGV[3]), m.x - now))
+          redis.call('PEXPIRE', KEYS[1], keep + 1)
+        end
+        if #KEYS == 3 then
+          redis.call('ZREM', KEYS[3], ARGV[5])
+          redis.call('ZADD', KEYS[3], m.c, ARGV[4])
+          if redis.call('PTTL', KEYS[3]) < m.x - now then redis.call('PEXPIRE', KEYS[3], m.x - now) end
+        end
+        return {'ok', m.r, now}
+        """)
+
+    /// Second half of a login that moves the session to another slot: destroy the old session only if it is
+    /// still at the revision that was copied. KEYS[1] old session, KEYS[2] its user index (when bound).
+    /// ARGV: expected revision, old id.
+    static let retire = script("""
+        local m = meta(KEYS[1])
+        if not m then return {'none'} end
+        if m.r ~= tonumber(ARGV[1]) then return {'conflict'} end
+        redis.call('DEL', KEYS[1])
+        if #KEYS == 2 then redis.call('ZREM', KEYS[2], ARGV[2]) end
+        return {'ok'}
+        """)
+
+    /// Destroy. KEYS[1] session, KEYS[2] user index (when bound). ARGV: id.
+    static let destroy = script("""
+        local n = redis.call('DEL', KEYS[1])
+        if #KEYS == 2 then redis.call('ZREM', KEYS[2], ARGV[1]) end
+        return {'ok', n}
+        """)
+
+    /// List a user's live sessions, pruning the index. KEYS[1] index. ARGV: slot prefix.
+    static let list = script("""
+        local out = {}
+        for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          local m = meta(ARGV[1] .. id)
+          if m then
+            out[#out + 1] = id
+            out[#out + 1] = m.c
+            out[#out + 1] = m.a
+          else
+            redis.call('ZREM', KEYS[1], id)
+          end
+        end
+        return out
+        """)
+
+    /// Destroy a user's sessions. KEYS[1] index. ARGV: slot prefix, id to keep or '', handle to match or ''.
+    static let destroyMany = script("""
+        local count = 0
+        for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          local match = m ~= ARGV[2]
+          if ARGV[3] ~= '' then match = string.sub(redis.sha1hex('handle:' .. m), 1, 20) == ARGV[3] end
+          if match then
+            count = count + redis.call('DEL', ARGV[1] .. m)
+            redis.call('ZREM', KEYS[1], m)
+          end
+        end
+        return count
+        """)
+}

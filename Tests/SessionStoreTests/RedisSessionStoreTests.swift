@@ -1,0 +1,216 @@
+// RedisSessionStoreTests: what only the Redis store must show: one round trip each, no raw tokens, TTLs, outages.
+
+import Foundation
+import HiredisClient
+import Logging
+import RedisSessionStore
+import RedisTestSupport
+import SessionStore
+import Synchronization
+import Testing
+
+@Suite("RedisSessionStore on a real redis-server")
+struct RedisSessionStoreTests {
+    /// A store over one plain connection, so that INFO counts exactly the store's commands.
+    func withConnectionStore(
+        _ body: @Sendable (RedisSessionStore, RedisConnection, RoundTripCounter) async throws -> Void
+    ) async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        let counter = RoundTripCounter(connection)
+        let store = try RedisSessionStore(redis: counter, keyring: .ephemeral(), configuration: .init(sessions: testConfiguration()))
+        try await body(store, connection, counter)
+    }
+
+    /// Script calls the server executed (EVALSHA + EVAL, top level only), from INFO commandstats.
+    func scriptCalls(_ connection: RedisConnection) async throws -> Int {
+        let info = try await connection.send("INFO", "commandstats").string ?? ""
+        return info.split(whereSeparator: \.isNewline).reduce(0) { total, line in
+            guard line.hasPrefix("cmdstat_evalsha:") || line.hasPrefix("cmdstat_eval:") else { return total }
+            let calls = line.split(separator: "=")[1].split(separator: ",")[0]
+            return total + (Int(calls) ?? 0)
+        }
+    }
+
+    @Test("every store operation is exactly one round trip (one command)")
+    func oneRoundTripEach() async throws {
+        try await withConnectionStore { store, connection, counter in
+            // Load every script once so that the count shows EVALSHA only (no NOSCRIPT fallback).
+            var warm = try await store.create(user: "warm")
+            try warm.set("a", to: 1)
+            try await store.save(&warm)
+            _ = try await store.load(warm.token!.rawValue)
+            _ = try await store.increment(warm, "n", by: 1)
+            _ = try await store.touch(warm)
+            let renewed = try await store.rotate(warm, .renewal)
+            _ = try await store.sessions(ofUser: "warm")
+            _ = try await store.destroySessions(ofUser: "warm", keeping: renewed)
+            try await store.destroy(renewed)
+            let anonymousWarm = try await store.create(user: nil)
+            _ = try await store.rotate(anonymousWarm, .login(user: "warm"))
+
+            /// Round trips the client made (calls of send/pipeline); the server must have run as many scripts.
+            func count(_ operation: () async throws -> Void) async throws -> Int {
+                let scriptsBefore = try await scriptCalls(connection)
+                let before = counter.roundTrips.withLock { $0 }
+                try await operation()
+                let roundTrips = counter.roundTrips.withLock { $0 } - before
+                let scripts = try await scriptCalls(connection) - scriptsBefore
+                return roundTrips == 1 && scripts == counter.lastCommandCount.withLock({ $0 }) ? roundTrips : -scripts
+            }
+            var session = try await store.create(user: nil)
+            #expect(try await count { session = try await store.create(user: "alice") } == 1)
+            #expect(try await count { _ = try await store.load(session.token!.rawValue) } == 1)
+            try session.set("x", to: 1)
+            #expect(try await count { try await store.save(&session) } == 1)
+            #expect(try await count { _ = try await store.increment(session, "n", by: 2) } == 1)
+            #expect(try await count { _ = try await store.touch(session) } == 1)
+            #expect(try await count { session = try await store.rotate(session, .renewal) } == 1)
+            #expect(try await count { session = try await store.rotate(session, .privilegeChange) } == 1)
+            #expect(try await count { _ = try await store.sessions(ofUser: "alice") } == 1)
+            #expect(try await count { _ = try await store.destroySessions(ofUser: "alice", keeping: session) } == 1)
+            #expect(try await count { try await store.destroy(session) } == 1)
+            let anonymous = try await store.create(user: nil)
+            #expect(try await count { _ = try await store.rotate(anonymous, .login(user: "bob")) } == 1,
+                    "a login into the user's slot is two single-slot scripts in one pipelined round trip")
+            #expect(counter.lastCommandCount.withLock { $0 } == 2)
+            #expect(try await count { _ = try await store.load("malformed") } == 0, "malformed tokens never reach Redis")
+        }
+    }
+
+    @Test("no raw token ever reaches Redis, and every key has a TTL")
+    func noRawTokensAndEveryKeyExpires() async throws {
+        try await withConnectionStore { store, connection, _ in
+            var tokens: [String] = []
+            var csrfTokens: [String] = []
+            for index in 0..<20 {
+                var session = try await store.create(user: index % 2 == 0 ? "user\(index % 4)" : nil)
+                try session.set("payload", to: "value \(index)")
+                try await store.save(&session)
+                tokens.append(session.token!.rawValue)
+                csrfTokens.append(session.csrfToken)
+                let renewed = try await store.rotate(session, .renewal)
+                tokens.append(renewed.token!.rawValue)
+                csrfTokens.append(renewed.csrfToken)
+                if index % 3 == 0 {
+                    let loggedIn = try await store.rotate(renewed, .login(user: "login\(index)"))
+                    tokens.append(loggedIn.token!.rawValue)
+                }
+            }
+            let keys = try await connection.send("KEYS", "*").decode(as: [String].self)
+            #expect(keys.count > 40)
+            var everything = keys.joined(separator: "\n")
+            for key in keys {
+                let ttl = try await connection.send("PTTL", key).int ?? -1
+                #expect(ttl > 0, "\(key) must expire")
+                let dump = try await connection.send("DUMP", key).bytes ?? []
+                everything += String(decoding: dump, as: UTF8.self)
+                let type = try await connection.send("TYPE", key).string
+                if type == "hash" {
+                    everything += (try await connection.send("HGETALL", key).decode(as: [String].self)).joined(separator: "\n")
+                } else {
+                    everything += (try await connection.send("ZRANGE", key, 0, -1).decode(as: [String].self)).joined(separator: "\n")
+                }
+            }
+            for token in tokens + csrfTokens {
+                #expect(!everything.contains(token))
+                #expect(!everything.contains(String(token.suffix(43))), "not even the random part")
+            }
+        }
+    }
+
+    @Test("Redis down: typed .unavailable within the deadline, then recovery")
+    func redisDown() async throws {
+        let server = try await RedisServerProcess.start()
+        var configuration = try RedisClientConfiguration(url: server.url)
+        configuration.connection.timeouts.command = .milliseconds(300)
+        configuration.pool.timeouts.leaseTimeout = .milliseconds(300)
+        let client = RedisClient(configuration: configuration, logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let runner = Task { try await client.run() }
+        let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: testConfiguration()))
+        let session = try await store.create(user: nil)
+        server.kill()
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            let error = await #expect(throws: SessionStoreError.self) { _ = try await store.load(session.token!.rawValue) }
+            #expect(error?.code == .unavailable)
+            #expect(ContinuousClock.now - start < .seconds(1))
+        }
+        try await server.restart()
+        var loaded = false
+        for _ in 0..<100 where !loaded {
+            loaded = (try? await store.create(user: nil)) != nil
+            if !loaded { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(loaded, "the store works again after Redis comes back")
+        client.shutdown()
+        try await runner.value
+    }
+
+    @Test("scripts reload after SCRIPT FLUSH (restart or failover)")
+    func scriptFlush() async throws {
+        try await withConnectionStore { store, connection, _ in
+            let first = try await store.create(user: nil)
+            try await connection.send("SCRIPT", "FLUSH")
+            #expect(try await store.load(first.token!.rawValue) != nil)
+            try await connection.send("SCRIPT", "FLUSH")
+            let loggedIn = try await store.rotate(first, .login(user: "zed"))
+            #expect(try await store.load(loggedIn.token!.rawValue)?.user == "zed")
+        }
+    }
+}
+
+/// Counts the round trips (send and pipeline calls) a store makes through it.
+final class RoundTripCounter: RedisCommandExecutor {
+    let base: RedisConnection
+    let roundTrips = Mutex(0)
+    let lastCommandCount = Mutex(0)
+
+    init(_ base: RedisConnection) { self.base = base }
+
+    func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
+        roundTrips.withLock { $0 += 1 }
+        lastCommandCount.withLock { $0 = 1 }
+        return try await base.send(command, timeout: timeout)
+    }
+
+    func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
+        roundTrips.withLock { $0 += 1 }
+        lastCommandCount.withLock { $0 = commands.count }
+        return try await base.pipeline(commands, timeout: timeout)
+    }
+}
+
+@Suite("RedisSessionStore memory footprint")
+struct RedisSessionStoreMemoryTests {
+    @Test("10k sessions with a 200-byte payload cost at most payload + 250 bytes each in Redis")
+    func memoryPerSession() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        let store = try RedisSessionStore(redis: connection, keyring: .ephemeral(), configuration: .init(sessions: SessionConfiguration()))
+        func usedMemory() async throws -> Int {
+            let info = try await connection.send("INFO", "memory").string ?? ""
+            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") } ?? ""
+            return Int(line.dropFirst("used_memory:".count)) ?? 0
+        }
+        // 200 bytes of attributes (names and JSON values), as the bench's --payload-bytes 200 makes them.
+        let value = Array("\"\(String(repeating: "x", count: 46))\"".utf8)
+        let payload: [String: [UInt8]] = ["p0": value, "p1": value, "p2": value, "p3": value]
+        _ = try await store.create(user: nil, attributes: payload)  // loads the script before measuring
+        let before = try await usedMemory()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    for _ in stride(from: worker, to: 10_000, by: 16) { _ = try await store.create(user: nil, attributes: payload) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let perSession = (try await usedMemory() - before) / 10_000
+        let payloadBytes = payload.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+        print("Redis memory per session: \(perSession) bytes for a \(payloadBytes)-byte payload")
+        #expect(perSession <= payloadBytes + 250)
+    }
+}

@@ -1,0 +1,78 @@
+// StoreHarness: runs a conformance test against the in-memory store (test clock) and the Redis store (real server).
+
+import ConnectionPool
+import Foundation
+import HiredisClient
+import Logging
+import RedisSessionStore
+import RedisTestSupport
+import SessionStore
+import Testing
+
+/// Which store a conformance test runs against.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory, redis
+    var testDescription: String { rawValue }
+}
+
+/// A store under test, with a way to let time pass (the test clock for memory, real sleeping for Redis).
+struct StoreHarness: Sendable {
+    let store: any SessionStore
+    let kind: StoreKind
+    let clock: ManualSessionClock?
+    let redis: RedisClient?
+    let server: RedisServerProcess?
+
+    func advance(by duration: Duration) async throws {
+        if let clock {
+            clock.advance(by: duration)
+        } else {
+            try await Task.sleep(for: duration)
+        }
+    }
+}
+
+
+/// Short timings so that the Redis runs (real time) stay fast.
+func testConfiguration() -> SessionConfiguration {
+    var configuration = SessionConfiguration()
+    configuration.expiry.idleTimeout = .milliseconds(1500)
+    configuration.expiry.absoluteTimeout = .seconds(60)
+    configuration.rotation.renewalGrace = .milliseconds(500)
+    configuration.maximumSessionsPerUser = 5
+    return configuration
+}
+
+func withStore(
+    _ kind: StoreKind,
+    configuration: SessionConfiguration = testConfiguration(),
+    _ body: @Sendable (StoreHarness) async throws -> Void
+) async throws {
+    switch kind {
+    case .memory:
+        let clock = ManualSessionClock()
+        let store = try MemorySessionStore(configuration: configuration, clock: clock)
+        try await body(StoreHarness(store: store, kind: kind, clock: clock, redis: nil, server: nil))
+    case .redis:
+        let server = try await RedisServerProcess.start()
+        var clientConfiguration = try RedisClientConfiguration(url: server.url)
+        clientConfiguration.pool.connections = .init(minimum: 2, maximum: 4)
+        clientConfiguration.connection.timeouts.command = .seconds(1)
+        let client = RedisClient(configuration: clientConfiguration, logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let runner = Task { try await client.run() }
+        defer {
+            client.shutdown()
+            runner.cancel()
+        }
+        let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration))
+        try await body(StoreHarness(store: store, kind: kind, clock: nil, redis: client, server: server))
+        client.shutdown()
+        _ = try? await runner.value
+    }
+}
+
+
+/// A Codable attribute value used by the tests.
+struct Cart: Codable, Equatable, Sendable {
+    var items: [String]
+}
