@@ -7,6 +7,6 @@ struct SessionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "session-bench",
         abstract: "Load tests the Redis client and the session store.",
-        subcommands: [RedisBench.self]
+        subcommands: [RedisBench.self, StoreBench.self]
     )
 }

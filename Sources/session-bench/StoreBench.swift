@@ -1,0 +1,104 @@
+// StoreBench: `session-bench store`: load/create/save/rotate/mixed against a session store, with consistency checks.
+
+import ArgumentParser
+import Foundation
+import HiredisClient
+import Logging
+import RedisSessionStore
+import SessionStore
+import Synchronization
+
+struct StoreBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Measures a session store and checks its consistency while under load."
+    )
+
+    enum Workload: String, ExpressibleByArgument, CaseIterable {
+        case load, create, save, rotate, mixed
+    }
+
+    @Option(help: "Redis URL; without it (and without --memory) a private redis-server is started.")
+    var redis: String?
+
+    @Flag(help: "Use the in-memory store instead of Redis.")
+    var memory = false
+
+    @Option(help: "load, create, save, rotate, or mixed (80% load, 15% save, 4% rotate, 1% destroy + create).")
+    var workload: Workload = .mixed
+
+    @Option(help: "Sessions created before the run.")
+    var sessions = 10_000
+
+    @Option(help: "Attribute bytes per session (JSON values of at most 48 bytes each).")
+    var payloadBytes = 200
+
+    @Option(help: "Concurrent tasks.")
+    var concurrency = 64
+
+    @Option(help: "Connections in the Redis pool.")
+    var connections = 8
+
+    @Option(help: "How long to run, e.g. 10s.")
+    var duration = BenchDuration(argument: "10s")!
+
+    @Flag(help: "Print exactly one JSON object on standard output.")
+    var json = false
+
+    func validate() throws {
+        guard sessions >= concurrency, concurrency > 0, connections > 0, payloadBytes >= 0 else {
+            throw ValidationError("--sessions must be at least --concurrency; counts must be positive")
+        }
+        guard !(memory && redis != nil) else { throw ValidationError("--memory and --redis exclude each other") }
+    }
+
+    func run() async throws {
+        var sessionConfiguration = SessionConfiguration()
+        sessionConfiguration.rotation.renewalGrace = .seconds(1)
+        sessionConfiguration.maximumSessionBytes = max(64 * 1024, payloadBytes * 2)
+        let target = try await StoreTarget.open(memory: memory, redis: redis, connections: connections,
+                                                configuration: sessionConfiguration, quiet: json)
+        let population = try await Population.create(store: target.store, count: sessions, payload: Self.payload(bytes: payloadBytes),
+                                                     concurrency: concurrency)
+        let bytesPerSession = try await target.bytesPerSession(count: sessions)
+        let checks = ConsistencyChecks()
+        let owned = population.partitioned(into: concurrency)
+        let payload = Self.payload(bytes: payloadBytes)
+        let store = target.store
+        let workload = self.workload
+        let runner = LoadRunner(concurrency: concurrency, duration: duration.duration, showProgress: !json && isatty(2) == 1)
+        let result = await runner.run { worker, iteration in
+            try await StoreOperations.perform(workload, worker: worker, iteration: iteration, store: store, population: population,
+                                              owned: owned[worker], payload: payload, checks: checks)
+        }
+        let violations = try await checks.verify(store: store, grace: sessionConfiguration.rotation.renewalGrace, owned: owned)
+        var report = BenchReport(mode: "store", workload: workload.rawValue, concurrency: concurrency,
+                                 connections: memory ? 0 : connections, result: result)
+        report.violations = violations
+        report.redis_bytes_per_session = bytesPerSession
+        if json {
+            print(report.json())
+        } else {
+            print(report.table())
+            for error in result.firstErrors { print("error: \(error)") }
+            for violation in checks.examples() { print("violation: \(violation)") }
+        }
+        try await target.close()
+    }
+
+    /// Attributes whose names and JSON values add up to `bytes` (values of at most 48 bytes, as small session
+    /// attributes are; the same shape the memory test measures).
+    static func payload(bytes: Int) -> [String: [UInt8]] {
+        var attributes: [String: [UInt8]] = [:]
+        var left = bytes
+        var index = 0
+        while left > 0 {
+            let name = "p\(index)"
+            let size = max(1, min(48, left - name.utf8.count))
+            attributes[name] = size >= 2 ? [34] + [UInt8](repeating: UInt8(ascii: "x"), count: size - 2) + [34] : [49]
+            left -= name.utf8.count + size
+            index += 1
+        }
+        return attributes
+    }
+}

@@ -1,0 +1,53 @@
+// StoreTarget: the store a bench run uses (memory, given Redis, or embedded Redis) and its memory accounting.
+
+import ArgumentParser
+import HiredisClient
+import Logging
+import RedisSessionStore
+import RedisTestSupport
+import SessionStore
+
+/// The store under test and what must be stopped afterwards.
+struct StoreTarget: Sendable {
+    let store: any SessionStore
+    let client: RedisClient?
+    let pool: Task<Void, any Error>?
+    let embedded: RedisServerProcess?
+    let memoryBefore: Int?
+
+    static func open(memory: Bool, redis: String?, connections: Int, configuration: SessionConfiguration, quiet: Bool) async throws -> StoreTarget {
+        if memory {
+            return StoreTarget(store: try MemorySessionStore(configuration: configuration), client: nil, pool: nil, embedded: nil, memoryBefore: nil)
+        }
+        let embedded = try await EmbeddedRedis.startIfNeeded(url: redis, quiet: quiet)
+        var clientConfiguration = try RedisClientConfiguration(url: redis ?? embedded!.url)
+        clientConfiguration.pool.connections = .init(minimum: connections, maximum: connections)
+        let client = RedisClient(configuration: clientConfiguration, logger: Logger(label: "session-bench"))
+        let pool = Task { try await client.run() }
+        // The checks deliberately use rotated-away tokens: keep the store's theft warnings out of the report.
+        var storeLogger = Logger(label: "session-bench.store")
+        storeLogger.logLevel = .error
+        let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration, keyPrefix: "bench"),
+                                          logger: storeLogger)
+        let before = try await usedMemory(client)
+        return StoreTarget(store: store, client: client, pool: pool, embedded: embedded, memoryBefore: before)
+    }
+
+    /// Redis memory added per session since the store was opened (`INFO memory` used_memory), or `nil` in memory.
+    func bytesPerSession(count: Int) async throws -> Int? {
+        guard let client, let memoryBefore else { return nil }
+        return (try await Self.usedMemory(client) - memoryBefore) / count
+    }
+
+    static func usedMemory(_ client: RedisClient) async throws -> Int {
+        let info = try await client.send("INFO", "memory").string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") } ?? ""
+        return Int(line.dropFirst("used_memory:".count)) ?? 0
+    }
+
+    func close() async throws {
+        client?.shutdown()
+        _ = try await pool?.value
+        embedded?.stop()
+    }
+}
