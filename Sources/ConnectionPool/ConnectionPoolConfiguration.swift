@@ -9,16 +9,17 @@ public struct ConnectionPoolConfiguration: Sendable {
         public var minimum: Int
         /// Most connections open or being opened at once. Default `8`.
         public var maximum: Int
-        /// Shared users that every usable connection must carry before a shared request makes the pool
-        /// open another connection (the request is still served at once). Default `16`.
+        /// Shared users packed onto one connection before the next one is used; when every usable connection
+        /// carries this many, a shared request makes the pool open another connection (the request is still
+        /// served at once, on the least-loaded one). Default `32`.
         public var sharedUsersBeforeGrowing: Int
 
         /// Creates connection-count settings.
         /// - Parameters:
         ///   - minimum: Connections kept open. Default `1`.
         ///   - maximum: Upper bound on connections. Default `8`.
-        ///   - sharedUsersBeforeGrowing: Users per connection before growing. Default `16`.
-        public init(minimum: Int = 1, maximum: Int = 8, sharedUsersBeforeGrowing: Int = 16) {
+        ///   - sharedUsersBeforeGrowing: Users per connection before growing. Default `32`.
+        public init(minimum: Int = 1, maximum: Int = 8, sharedUsersBeforeGrowing: Int = 32) {
             self.minimum = minimum
             self.maximum = maximum
             self.sharedUsersBeforeGrowing = sharedUsersBeforeGrowing

@@ -1,4 +1,4 @@
-// State machine tests: minimum connections, shared least-loaded selection and growth, exclusive leases.
+// State machine tests: minimum connections, shared packing and growth, exclusive leases.
 import Testing
 @testable import ConnectionPool
 
@@ -15,17 +15,24 @@ struct PoolStateMachineLeasingTests {
         #expect(machine.statistics == PoolStatistics(idle: 3))
     }
 
-    @Test func sharedGoesToTheLeastLoadedConnection() {
-        var machine = makeMachine { $0.connections.minimum = 2 }
+    @Test func sharedPacksUsersUpToTheThresholdThenGoesToTheLeastLoaded() {
+        var machine = makeMachine {
+            $0.connections.minimum = 2
+            $0.connections.maximum = 2
+            $0.connections.sharedUsersBeforeGrowing = 2
+        }
         _ = machine.start(now: clock.now)
         _ = machine.open(0, at: clock.now)
         _ = machine.open(1, at: clock.now)
+        // Fill one connection up to the threshold before using the next.
+        #expect(machine.sharedSlot(at: clock.now) == 0)
         #expect(machine.sharedSlot(at: clock.now) == 0)
         #expect(machine.sharedSlot(at: clock.now) == 1)
+        #expect(machine.sharedSlot(at: clock.now) == 1)
+        // Every connection is at the threshold: the least loaded takes the next user.
         #expect(machine.sharedSlot(at: clock.now) == 0)
         #expect(machine.sharedSlot(at: clock.now) == 1)
-        #expect(machine.sharedSlot(at: clock.now) == 0)
-        // slot 0 has 3 users, slot 1 has 2; two leave slot 0
+        // slot 0 has 3 users, slot 1 has 3; two leave slot 0: it is below the threshold again, so it packs there.
         _ = machine.releaseShared(slotID: 0, now: clock.now)
         _ = machine.releaseShared(slotID: 0, now: clock.now)
         #expect(machine.sharedSlot(at: clock.now) == 0)
