@@ -95,12 +95,13 @@ final class ConnectionThread {
             if closing && !hasOutput && inFlight.isEmpty { return nil }
 
             let now = ContinuousClock.now
-            if let earliest = earliestDeadline(), earliest <= now {
+            let earliest = earliestDeadline()
+            if let earliest, earliest <= now {
                 return RedisError(.commandTimeout, "no reply within the command deadline; the connection was retired "
                     + "because a written command cannot be taken back")
             }
             var timeout: Int32 = -1
-            if let earliest = earliestDeadline() {
+            if let earliest {
                 let (seconds, attoseconds) = (earliest - now).components
                 timeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
             }
@@ -151,6 +152,7 @@ final class ConnectionThread {
 
     /// Hands every complete reply in the reader to the request at the head of the in-flight queue.
     private func dispatchReplies(_ context: UnsafeMutablePointer<redisContext>) -> RedisError? {
+        let now = ContinuousClock.now
         while true {
             var raw: UnsafeMutableRawPointer?
             if redisGetReplyFromReader(context, &raw) == REDIS_ERR { return contextError(default: .protocolViolation) }
@@ -162,14 +164,14 @@ final class ConnectionThread {
             }
             if inFlight[0].command.replyCount == 1 {
                 let entry = inFlight.removeFirst()
-                commandTimer.recordInterval(since: entry.command.issued)
+                commandTimer.recordInterval(from: entry.command.issued, to: now)
                 entry.command.succeed(reply)
                 continue
             }
             inFlight[0].replies.append(reply)
             if inFlight[0].replies.count == inFlight[0].command.replyCount {
                 let entry = inFlight.removeFirst()
-                commandTimer.recordInterval(since: entry.command.issued)
+                commandTimer.recordInterval(from: entry.command.issued, to: now)
                 entry.command.succeed(entry.replies)
             }
         }
@@ -211,8 +213,8 @@ final class ConnectionThread {
 }
 
 extension Metrics.Timer {
-    func recordInterval(since start: ContinuousClock.Instant) {
-        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+    func recordInterval(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = (end - start).components
         recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -87,6 +87,27 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
         self.encoded = buffer
     }
 
+    /// Builds a script call: pre-encoded leading bulks (such as `EVALSHA <sha1>`), then the key count, the keys
+    /// and the arguments, without building intermediate arrays.
+    init(name: String, encodedLead: [UInt8], leadCount: Int, keys: [any RedisArgument], arguments: [any RedisArgument]) {
+        self.name = name
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(encodedLead.count + 32 + (keys.count + arguments.count) * 48)
+        Self.appendDecimal(leadCount + 1 + keys.count + arguments.count, prefix: UInt8(ascii: "*"), to: &buffer)
+        buffer.append(contentsOf: encodedLead)
+        Self.appendBulk(keys.count, to: &buffer)
+        for key in keys { Self.appendBulk(key, to: &buffer) }
+        for argument in arguments { Self.appendBulk(argument, to: &buffer) }
+        self.encoded = buffer
+    }
+
+    /// The RESP bulk strings of `arguments`, for ``init(name:encodedLead:leadCount:keys:arguments:)``.
+    static func encodedBulks(_ arguments: [String]) -> [UInt8] {
+        var buffer: [UInt8] = []
+        for argument in arguments { appendBulk(argument, to: &buffer) }
+        return buffer
+    }
+
     /// A short rendering for logs: the name only, never the arguments (they may hold secrets).
     public var description: String { name }
 
