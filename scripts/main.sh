@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: builds in release mode and runs the bench on an embedded redis-server (or on $REDIS_URL).
+# The main job: builds in release mode and runs the client and store benches on an embedded redis-server (or $REDIS_URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-packages.sh
@@ -13,4 +13,12 @@ echo
 echo "== compared with redis-benchmark on one throwaway server (median of 3 rounds)"
 if [ -x ../shared/tools/compare-with-redis-benchmark ]; then
   ../shared/tools/compare-with-redis-benchmark "$bench" redis --workload get --connections 8
+fi
+echo
+echo "== session-bench store --workload mixed (10k sessions, 200-byte payload)"
+"$bench" store "${redis_args[@]}" --workload mixed --sessions 10000 --payload-bytes 200 --duration "${BENCH_DURATION:-10s}"
+echo
+echo "== session-bench store --workload load, compared with redis-benchmark GET"
+if [ -x ../shared/tools/compare-with-redis-benchmark ]; then
+  ../shared/tools/compare-with-redis-benchmark "$bench" store --workload load --sessions 10000
 fi

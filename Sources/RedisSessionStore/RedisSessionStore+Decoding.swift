@@ -51,12 +51,15 @@ extension RedisSessionStore {
         var attributes: [String: [UInt8]] = [:]
         var user: String?
         var index = 0
+        attributes.reserveCapacity(fields.count / 2)
         while index + 1 < fields.count {
-            let name = fields[index].string ?? ""
-            if name == "_u" {
-                user = fields[index + 1].string
-            } else if !name.isEmpty && !name.hasPrefix("_") {
-                attributes[name] = fields[index + 1].bytes ?? []
+            // Metadata fields are "" and "_…"; attribute names never start with "_".
+            if case .bulk(let name) = fields[index], case .bulk(let value) = fields[index + 1], let first = name.first {
+                if first != UInt8(ascii: "_") {
+                    attributes[String(decoding: name, as: UTF8.self)] = value
+                } else if name == [UInt8(ascii: "_"), UInt8(ascii: "u")] {
+                    user = String(decoding: value, as: UTF8.self)
+                }
             }
             index += 2
         }
@@ -64,7 +67,7 @@ extension RedisSessionStore {
             identity: identity, token: token, user: user, createdAt: SessionInternals.date(milliseconds: meta.created),
             lastAccessAt: SessionInternals.date(milliseconds: meta.lastAccess),
             absoluteExpiry: SessionInternals.date(milliseconds: meta.absoluteExpiry), idleTimeout: .milliseconds(meta.idle),
-            revision: meta.revision, csrfToken: keyring.csrfToken(for: identity), reachedThroughGrace: token == nil, attributes: attributes
+            revision: meta.revision, keyring: keyring, reachedThroughGrace: token == nil, attributes: attributes
         )
     }
 

@@ -55,7 +55,7 @@ extension RedisSessionStore {
         return Session(
             identity: identity, token: token, user: user, createdAt: session.createdAt,
             lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
-            idleTimeout: session.idleTimeout, revision: session.revision + 1, csrfToken: keyring.csrfToken(for: identity),
+            idleTimeout: session.idleTimeout, revision: session.revision + 1, keyring: keyring,
             reachedThroughGrace: false, attributes: session.attributes
         )
     }

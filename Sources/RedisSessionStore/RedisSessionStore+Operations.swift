@@ -20,7 +20,7 @@ extension RedisSessionStore {
         return Session(
             identity: identity, token: token, user: user, createdAt: SessionInternals.date(milliseconds: created),
             lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: SessionInternals.date(milliseconds: absolute),
-            idleTimeout: configuration.expiry.idleTimeout, revision: 1, csrfToken: keyring.csrfToken(for: identity),
+            idleTimeout: configuration.expiry.idleTimeout, revision: 1, keyring: keyring,
             reachedThroughGrace: false, attributes: attributes
         )
     }
@@ -30,9 +30,9 @@ extension RedisSessionStore {
             SessionMetrics.malformedToken()
             return nil
         }
-        let threshold = Int64(Double(configuration.expiry.idleTimeout.milliseconds) * configuration.expiry.touchThreshold)
-        let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [
-            slotPrefix(identity.tag), threshold, configuration.rotation.revokeOnSuspectedTheft ? "1" : "0", indexPrefix(identity.tag),
+        let prefix = slotPrefix(identity.tag)
+        let reply = try await run(SessionScripts.load, keys: [prefix + identity.id], arguments: [
+            prefix, touchThreshold, revokeOnTheft, indexPrefix(identity.tag),
         ])
         switch reply.first?.string {
         case "ok":
@@ -137,7 +137,7 @@ extension RedisSessionStore {
             return Session(
                 identity: identity, token: token, user: user, createdAt: session.createdAt,
                 lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
-                idleTimeout: session.idleTimeout, revision: Int64(reply[1].int ?? 0), csrfToken: keyring.csrfToken(for: identity),
+                idleTimeout: session.idleTimeout, revision: Int64(reply[1].int ?? 0), keyring: keyring,
                 reachedThroughGrace: false, attributes: session.attributes
             )
         case "rotated":

@@ -41,6 +41,9 @@ public final class RedisSessionStore: SessionStore {
 
     public var configuration: SessionConfiguration { settings.sessions }
     let settings: Configuration
+    /// Load arguments that never change: the lazy-touch threshold in ms and the revoke-on-theft flag.
+    let touchThreshold: String
+    let revokeOnTheft: String
     let redis: any RedisCommandExecutor
     let keyring: SessionKeyring
     let logger: Logger
@@ -63,6 +66,9 @@ public final class RedisSessionStore: SessionStore {
             throw SessionStoreError(.invalidConfiguration, "the key prefix must be non-empty and contain no '{'")
         }
         self.settings = configuration
+        let idle = Double(configuration.sessions.expiry.idleTimeout.milliseconds)
+        self.touchThreshold = String(Int64(idle * configuration.sessions.expiry.touchThreshold))
+        self.revokeOnTheft = configuration.sessions.rotation.revokeOnSuspectedTheft ? "1" : "0"
         self.redis = redis
         self.keyring = keyring
         self.logger = logger

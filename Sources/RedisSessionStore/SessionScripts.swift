@@ -67,31 +67,35 @@ enum SessionScripts {
         local now = now_ms()
         local key = KEYS[1]
         local via = ''
-        for hop = 1, 4 do
-          local t = redis.call('HMGET', key, '_t', '_w', '_g')
-          if not t[1] then break end
-          if now - tonumber(t[2]) > tonumber(t[3]) then
+        local f, packed
+        for hop = 1, 5 do
+          f = redis.call('HGETALL', key)
+          local t = {}
+          for i = 1, #f, 2 do
+            local n = f[i]
+            if n == '' then packed = f[i + 1] break end
+            if n == '_t' or n == '_w' or n == '_g' then t[n] = f[i + 1] end
+          end
+          if packed or not t._t or hop == 5 then break end
+          if now - tonumber(t._w) > tonumber(t._g) then
             if ARGV[3] == '1' then
-              local successor = ARGV[1] .. t[1]
+              local successor = ARGV[1] .. t._t
               local user = redis.call('HGET', successor, '_u')
-              if user then redis.call('ZREM', index_key(ARGV[4], user), t[1]) end
+              if user then redis.call('ZREM', index_key(ARGV[4], user), t._t) end
               redis.call('DEL', successor, key)
             end
             return {'theft'}
           end
-          via = t[1]
-          key = ARGV[1] .. t[1]
-        end
-        local f = redis.call('HGETALL', key)
-        local packed
-        for i = 1, #f, 2 do
-          if f[i] == '' then packed = f[i + 1] break end
+          via = t._t
+          key = ARGV[1] .. t._t
         end
         local m = unpack_meta(packed)
         if not m then return {'none'} end
         local want = math.min(m.i, m.x - now)
         if want <= 0 then redis.call('DEL', key) return {'none'} end
-        if want - redis.call('PTTL', key) > tonumber(ARGV[2]) then
+        -- The TTL drift since the last refresh, computed from the metadata (no PTTL call).
+        local drift = want - (math.min(m.i, m.x - m.a) - (now - m.a))
+        if drift > tonumber(ARGV[2]) then
           refresh(key, m, now)
           packed = pack_meta(m)
           redis.call('HSET', key, '', packed)

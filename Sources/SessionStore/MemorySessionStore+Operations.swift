@@ -192,7 +192,7 @@ extension MemorySessionStore {
             identity: identity, token: token, user: record.user, createdAt: SessionInternals.date(milliseconds: record.created),
             lastAccessAt: SessionInternals.date(milliseconds: record.lastAccess),
             absoluteExpiry: SessionInternals.date(milliseconds: record.absoluteExpiry), idleTimeout: .milliseconds(record.idle),
-            revision: record.revision, csrfToken: keyring.csrfToken(for: identity), reachedThroughGrace: token == nil,
+            revision: record.revision, keyring: keyring, reachedThroughGrace: token == nil,
             attributes: record.attributes
         )
     }

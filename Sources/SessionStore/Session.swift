@@ -33,17 +33,19 @@ public struct Session: Sendable {
     public let idleTimeout: Duration
     /// Incremented by every save, increment and rotation.
     public package(set) var revision: Int64
-    /// The synchronizer token for CSRF protection; changes with every rotation.
-    public let csrfToken: String
+    /// The synchronizer token for CSRF protection (an HMAC of the session id under the server secret, computed
+    /// when asked for); changes with every rotation. Compare it with ``ConstantTime/equal(_:_:)``.
+    public var csrfToken: String { keyring.csrfToken(for: identity) }
     /// `true` when reached through a token that was renewed by another request within its grace window.
     public let reachedThroughGrace: Bool
 
+    private let keyring: SessionKeyring
     package var attributes: [String: [UInt8]]
     package var pendingChanges: [String: [UInt8]?] = [:]
 
     package init(
         identity: SessionIdentity, token: SessionToken?, user: String?, createdAt: Date, lastAccessAt: Date,
-        absoluteExpiry: Date, idleTimeout: Duration, revision: Int64, csrfToken: String,
+        absoluteExpiry: Date, idleTimeout: Duration, revision: Int64, keyring: SessionKeyring,
         reachedThroughGrace: Bool, attributes: [String: [UInt8]]
     ) {
         self.identity = identity
@@ -54,7 +56,7 @@ public struct Session: Sendable {
         self.absoluteExpiry = absoluteExpiry
         self.idleTimeout = idleTimeout
         self.revision = revision
-        self.csrfToken = csrfToken
+        self.keyring = keyring
         self.reachedThroughGrace = reachedThroughGrace
         self.attributes = attributes
     }

@@ -19,6 +19,8 @@ public struct SessionKeyring: Sendable {
         /// The version number carried by tokens derived with this secret.
         public let version: UInt8
         let key: SymmetricKey
+        /// HMAC state after absorbing the key, copied for each use (saves re-keying on every request).
+        let keyedHMAC: HMAC<SHA256>
 
         /// Creates a secret.
         /// - Parameters:
@@ -31,6 +33,7 @@ public struct SessionKeyring: Sendable {
             }
             self.version = version
             self.key = SymmetricKey(data: Array(secret))
+            self.keyedHMAC = HMAC<SHA256>(key: key)
         }
 
         /// Creates a secret from a string of at least 32 bytes (e.g. 64 hex characters from `openssl rand -hex 32`).
@@ -68,15 +71,18 @@ public struct SessionKeyring: Sendable {
     package func identity(of token: SessionToken) -> SessionIdentity? {
         guard let secret = byVersion[token.keyVersion] else { return nil }
         // 160 bits of the HMAC: unique and unguessable, and short enough to keep keys in a small allocation.
-        let mac = HMAC<SHA256>.authenticationCode(for: token.bytes, using: secret.key)
+        var hmac = secret.keyedHMAC
+        hmac.update(data: token.bytes)
+        let mac = hmac.finalize()
         return SessionIdentity(tag: Self.slotTag(token.routing), id: Base64URL.encode(mac.prefix(20)))
     }
 
     /// The CSRF token of a session: an HMAC of its storage id under the current secret. The id changes with
     /// every rotation, so the CSRF token does too, and Redis stores nothing from which it could be computed.
     package func csrfToken(for identity: SessionIdentity) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(("csrf:" + identity.id).utf8), using: current.key)
-        return Base64URL.encode(mac)
+        var hmac = current.keyedHMAC
+        hmac.update(data: Array(("csrf:" + identity.id).utf8))
+        return Base64URL.encode(hmac.finalize())
     }
 
     /// A fresh token under the current secret, routed to `user`'s slot when given, else to a random slot.
@@ -99,9 +105,16 @@ public struct SessionKeyring: Sendable {
         return (0..<SessionToken.routingRange.count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
-    /// The Redis hash tag for routing bytes (a hash of them, so no part of a token reaches Redis).
+    /// The Redis hash tag for routing bytes: 48 bits of their FNV-1a hash, 8 characters. The routing bytes carry
+    /// no secret (they only spread sessions over hash slots), so a fast non-cryptographic hash suffices; it keeps
+    /// the token's own bytes out of Redis and is the same on every server.
     package static func slotTag(_ routing: some Sequence<UInt8>) -> String {
-        String(Base64URL.encode(SHA256.hash(data: Array("slot:".utf8) + Array(routing))).prefix(8))
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in routing {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Base64URL.encode((0..<6).map { UInt8(truncatingIfNeeded: hash >> (8 * $0)) })
     }
 
     /// The hash tag of a user's sessions and index.
