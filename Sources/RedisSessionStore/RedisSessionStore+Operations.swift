@@ -30,9 +30,8 @@ extension RedisSessionStore {
             SessionMetrics.malformedToken()
             return nil
         }
-        let prefix = slotPrefix(identity.tag)
-        let reply = try await run(SessionScripts.load, keys: [prefix + identity.id], arguments: [
-            prefix, touchThreshold, revokeOnTheft, indexPrefix(identity.tag),
+        let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [
+            touchThreshold, revokeOnTheft, indexPrefix(identity.tag),
         ])
         switch reply.first?.string {
         case "ok":

@@ -61,43 +61,47 @@ enum SessionScripts {
 
     private static func script(_ body: String) -> RedisScript { RedisScript(prelude + body) }
 
-    /// Load with lazy touch, following a renewal within its grace.
-    /// KEYS[1] session. ARGV: slot prefix, touch threshold ms, revoke on theft (1/0), index prefix.
-    static let load = script("""
-        local now = now_ms()
+    /// Load with lazy touch, following a renewal within its grace. The hottest script: written without the shared
+    /// helpers (each `local function` costs a closure per call). KEYS[1] session.
+    /// ARGV: touch threshold ms, revoke on theft (1/0), index prefix.
+    static let load = RedisScript("""
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local key = KEYS[1]
         local via = ''
         local f, packed
         for hop = 1, 5 do
           f = redis.call('HGETALL', key)
-          local t = {}
+          local succ, at, grace
           for i = 1, #f, 2 do
             local n = f[i]
             if n == '' then packed = f[i + 1] break end
-            if n == '_t' or n == '_w' or n == '_g' then t[n] = f[i + 1] end
+            if n == '_t' then succ = f[i + 1] elseif n == '_w' then at = f[i + 1] elseif n == '_g' then grace = f[i + 1] end
           end
-          if packed or not t._t or hop == 5 then break end
-          if now - tonumber(t._w) > tonumber(t._g) then
-            if ARGV[3] == '1' then
-              local successor = ARGV[1] .. t._t
+          if packed or not succ or hop == 5 then break end
+          local prefix = string.match(key, '^(.*}:)')
+          if now - tonumber(at) > tonumber(grace) then
+            if ARGV[2] == '1' then
+              local successor = prefix .. succ
               local user = redis.call('HGET', successor, '_u')
-              if user then redis.call('ZREM', index_key(ARGV[4], user), t._t) end
+              if user then redis.call('ZREM', ARGV[3] .. redis.sha1hex(user), succ) end
               redis.call('DEL', successor, key)
             end
             return {'theft'}
           end
-          via = t._t
-          key = ARGV[1] .. t._t
+          via = succ
+          key = prefix .. succ
         end
-        local m = unpack_meta(packed)
-        if not m then return {'none'} end
-        local want = math.min(m.i, m.x - now)
+        if not packed then return {'none'} end
+        local c, a, x, i, r, z = struct.unpack('>I6I5I5I4I4I3', packed)
+        a = c + a
+        x = c + x
+        local want = math.min(i, x - now)
         if want <= 0 then redis.call('DEL', key) return {'none'} end
         -- The TTL drift since the last refresh, computed from the metadata (no PTTL call).
-        local drift = want - (math.min(m.i, m.x - m.a) - (now - m.a))
-        if drift > tonumber(ARGV[2]) then
-          refresh(key, m, now)
-          packed = pack_meta(m)
+        if want - (math.min(i, x - a) - (now - a)) > tonumber(ARGV[1]) then
+          redis.call('PEXPIRE', key, want)
+          packed = struct.pack('>I6I5I5I4I4I3', c, now - c, x - c, i, r, z)
           redis.call('HSET', key, '', packed)
         end
         return {'ok', via, packed, f}

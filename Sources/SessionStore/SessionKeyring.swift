@@ -18,9 +18,16 @@ public struct SessionKeyring: Sendable {
     public struct Secret: Sendable {
         /// The version number carried by tokens derived with this secret.
         public let version: UInt8
-        let key: SymmetricKey
-        /// HMAC state after absorbing the key, copied for each use (saves re-keying on every request).
-        let keyedHMAC: HMAC<SHA256>
+        private let material: Material
+
+        /// The key and the HMAC state after absorbing it (copied for each use, which saves re-keying on every
+        /// request), behind a reference so that copying a keyring or a session stays cheap.
+        private final class Material: Sendable {
+            let keyedHMAC: HMAC<SHA256>
+            init(_ key: SymmetricKey) { keyedHMAC = HMAC<SHA256>(key: key) }
+        }
+
+        var keyedHMAC: HMAC<SHA256> { material.keyedHMAC }
 
         /// Creates a secret.
         /// - Parameters:
@@ -32,8 +39,7 @@ public struct SessionKeyring: Sendable {
                 throw SessionStoreError(.invalidConfiguration, "a session secret needs at least 32 bytes, got \(secret.count)")
             }
             self.version = version
-            self.key = SymmetricKey(data: Array(secret))
-            self.keyedHMAC = HMAC<SHA256>(key: key)
+            self.material = Material(SymmetricKey(data: Array(secret)))
         }
 
         /// Creates a secret from a string of at least 32 bytes (e.g. 64 hex characters from `openssl rand -hex 32`).
