@@ -22,8 +22,13 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
-        // hiredis 0.14 from Debian's libhiredis-dev; its headers live in the default include path.
-        .systemLibrary(name: "CHiredis"),
+        // hiredis 0.14 from Debian's libhiredis-dev (pkg-config `hiredis`; its -D_FILE_OFFSET_BITS flag is
+        // dropped by SwiftPM with a harmless warning).
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
         .target(
             name: "HiredisClient",
             dependencies: [

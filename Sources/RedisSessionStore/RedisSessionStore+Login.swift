@@ -8,8 +8,7 @@ extension RedisSessionStore {
     /// the user's slot as a copy of the loaded session, then `retire` the old session only if it is still at the
     /// copied revision. If it changed meanwhile, the copy is destroyed and the caller gets `.conflict`.
     /// The new token is unknown to anyone until this returns, so no request can see both or neither.
-    func login(_ session: Session, user: String) async throws(SessionStoreError) -> Session {
-        let token = keyring.newToken(user: user)
+    func login(_ session: Session, user: String, token: SessionToken) async throws(SessionStoreError) -> Session {
         let identity = keyring.identity(of: token)!
         let created = Int64((session.createdAt.timeIntervalSince1970 * 1000).rounded())
         let absolute = Int64((session.absoluteExpiry.timeIntervalSince1970 * 1000).rounded())

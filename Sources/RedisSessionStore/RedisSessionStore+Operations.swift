@@ -106,21 +106,9 @@ extension RedisSessionStore {
     }
 
     public func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session {
-        var user = session.user
-        if case .login(let newUser) = kind { user = newUser }
-        let moving = user.map { SessionKeyring.slotTag(forUser: $0) != session.identity.tag } ?? false
-        if moving, let user { return try await login(session, user: user) }
-
-        let token: SessionToken
-        if let user {
-            token = keyring.newToken(user: user)
-        } else if let current = session.token {
-            token = keyring.newToken(sameSlotAs: current)
-        } else {
-            // Reached through a renewed-away token: another request has rotated this session already.
-            throw SessionStoreError(.alreadyRotated, "\(session.identity) was already rotated by another request")
-        }
+        let (token, user) = try keyring.successor(of: session, kind)
         let identity = keyring.identity(of: token)!
+        if identity.tag != session.identity.tag, let user { return try await login(session, user: user, token: token) }
         var keys = [key(session.identity), key(identity)]
         if let user { keys.append(indexKey(user: user, tag: identity.tag)) }
         let bindUser: String

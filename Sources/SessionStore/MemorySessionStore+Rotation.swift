@@ -2,16 +2,7 @@
 
 extension MemorySessionStore {
     public func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session {
-        var user = session.user
-        if case .login(let newUser) = kind { user = newUser }
-        let token: SessionToken
-        if let user {
-            token = keyring.newToken(user: user)
-        } else if let current = session.token {
-            token = keyring.newToken(sameSlotAs: current)
-        } else {
-            throw SessionStoreError(.alreadyRotated, "\(session.identity) was already rotated by another request")
-        }
+        let (token, user) = try keyring.successor(of: session, kind)
         let identity = keyring.identity(of: token)!
         let now = clock.nowMilliseconds()
         let old = session.identity

@@ -96,6 +96,20 @@ public struct SessionKeyring: Sendable {
         SessionToken.generate(keyVersion: current.version, routing: user.map(Self.routing(forUser:)) ?? Self.randomRouting())
     }
 
+    /// The successor token of a rotation and the user it binds: in the user's slot when bound (or being bound at
+    /// login), else in the slot of the current token.
+    /// - Throws: `.alreadyRotated` when the session was reached through a renewed-away token (another request
+    ///   rotated it already, and its routing is unknown here).
+    package func successor(of session: Session, _ kind: RotationKind) throws(SessionStoreError) -> (token: SessionToken, user: String?) {
+        var user = session.user
+        if case .login(let newUser) = kind { user = newUser }
+        if let user { return (newToken(user: user), user) }
+        guard let current = session.token else {
+            throw SessionStoreError(.alreadyRotated, "\(session.identity) was already rotated by another request")
+        }
+        return (newToken(sameSlotAs: current), nil)
+    }
+
     /// A fresh token that keeps the routing (hash slot) of `token`.
     package func newToken(sameSlotAs token: SessionToken) -> SessionToken {
         SessionToken.generate(keyVersion: current.version, routing: Array(token.routing))

@@ -65,7 +65,7 @@ struct BenchReport: Encodable {
             ("latency p99.9", String(format: "%.3f ms", latency_ms.p999)),
             ("latency max", String(format: "%.3f ms", latency_ms.max)),
             ("errors", "\(errors)"),
-        ] + (violations.map { [("violations", "\($0)")] } ?? []) + (redis_bytes_per_session.map { [("redis B/session", "\($0)")] } ?? [])
-        return rows.map { $0.0.padding(toLength: 15, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+        ] + (violations.map { [("violations", "\($0)")] } ?? []) + (redis_bytes_per_session.map { [("redis bytes/session", "\($0)")] } ?? [])
+        return rows.map { $0.0.padding(toLength: 21, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
     }
 }

@@ -17,40 +17,25 @@ struct RedisBench: AsyncParsableCommand {
         case get, set, mixed
     }
 
-    @Option(help: "Redis URL; without it a private redis-server is started on a free loopback port.")
-    var redis: String?
+    @OptionGroup var options: BenchOptions
 
     @Option(help: "get, set or mixed (80% GET, 20% SET).")
     var workload: Workload = .get
 
-    @Option(help: "Concurrent tasks.")
-    var concurrency = 64
-
-    @Option(help: "Connections in the pool.")
-    var connections = 8
-
-    @Option(help: "How long to run, e.g. 10s or 500ms.")
-    var duration = BenchDuration(argument: "10s")!
-
     @Option(help: "Size of the values written and read.")
     var valueBytes = 200
-
-    @Flag(help: "Print exactly one JSON object on standard output.")
-    var json = false
 
     static let keyCount = 1000
 
     func validate() throws {
-        guard concurrency > 0, connections > 0, valueBytes >= 0 else {
-            throw ValidationError("--concurrency and --connections must be positive, --value-bytes not negative")
-        }
+        guard valueBytes >= 0 else { throw ValidationError("--value-bytes must not be negative") }
     }
 
     func run() async throws {
-        let embedded = try await EmbeddedRedis.startIfNeeded(url: redis, quiet: json)
-        let url = redis ?? embedded!.url
+        let embedded = try await EmbeddedRedis.startIfNeeded(url: options.redis, quiet: options.json)
+        let url = options.redis ?? embedded!.url
         var configuration = try RedisClientConfiguration(url: url)
-        configuration.pool.connections = .init(minimum: connections, maximum: connections)
+        configuration.pool.connections = .init(minimum: options.connections, maximum: options.connections)
         let client = RedisClient(configuration: configuration, logger: Logger(label: "session-bench"))
         let pool = Task { try await client.run() }
         defer { client.shutdown() }
@@ -60,7 +45,7 @@ struct RedisBench: AsyncParsableCommand {
         _ = try await client.pipeline(keys.map { RedisCommand("SET", $0, value) })
 
         let workload = self.workload
-        let runner = LoadRunner(concurrency: concurrency, duration: duration.duration, showProgress: !json && isatty(2) == 1)
+        let runner = LoadRunner(concurrency: options.concurrency, duration: options.duration.duration, showProgress: options.showProgress)
         let result = await runner.run { worker, iteration in
             let key = keys[(worker &* 7919 &+ iteration) % keys.count]
             switch workload {
@@ -74,8 +59,9 @@ struct RedisBench: AsyncParsableCommand {
                 }
             }
         }
-        let report = BenchReport(mode: "redis", workload: workload.rawValue, concurrency: concurrency, connections: connections, result: result)
-        if json {
+        let report = BenchReport(mode: "redis", workload: workload.rawValue, concurrency: options.concurrency,
+                                 connections: options.connections, result: result)
+        if options.json {
             print(report.json())
         } else {
             print(report.table())

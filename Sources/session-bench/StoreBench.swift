@@ -18,8 +18,7 @@ struct StoreBench: AsyncParsableCommand {
         case load, create, save, rotate, mixed
     }
 
-    @Option(help: "Redis URL; without it (and without --memory) a private redis-server is started.")
-    var redis: String?
+    @OptionGroup var options: BenchOptions
 
     @Flag(help: "Use the in-memory store instead of Redis.")
     var memory = false
@@ -30,33 +29,23 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "Sessions created before the run.")
     var sessions = 10_000
 
-    @Option(help: "Attribute bytes per session (JSON values of at most 48 bytes each).")
+    @Option(help: "Attribute bytes per session: names plus JSON values of at most 48 bytes each.")
     var payloadBytes = 200
 
-    @Option(help: "Concurrent tasks.")
-    var concurrency = 64
-
-    @Option(help: "Connections in the Redis pool.")
-    var connections = 8
-
-    @Option(help: "How long to run, e.g. 10s.")
-    var duration = BenchDuration(argument: "10s")!
-
-    @Flag(help: "Print exactly one JSON object on standard output.")
-    var json = false
 
     func validate() throws {
-        guard sessions >= concurrency, concurrency > 0, connections > 0, payloadBytes >= 0 else {
-            throw ValidationError("--sessions must be at least --concurrency; counts must be positive")
+        guard sessions >= options.concurrency, payloadBytes >= 0 else {
+            throw ValidationError("--sessions must be at least --concurrency, --payload-bytes not negative")
         }
-        guard !(memory && redis != nil) else { throw ValidationError("--memory and --redis exclude each other") }
+        guard !(memory && options.redis != nil) else { throw ValidationError("--memory and --redis exclude each other") }
     }
 
     func run() async throws {
         var sessionConfiguration = SessionConfiguration()
         sessionConfiguration.rotation.renewalGrace = .seconds(1)
         sessionConfiguration.maximumSessionBytes = max(64 * 1024, payloadBytes * 2)
-        let target = try await StoreTarget.open(memory: memory, redis: redis, connections: connections,
+        let (concurrency, json) = (options.concurrency, options.json)
+        let target = try await StoreTarget.open(memory: memory, redis: options.redis, connections: options.connections,
                                                 configuration: sessionConfiguration, quiet: json)
         let population = try await Population.create(store: target.store, count: sessions, payload: Self.payload(bytes: payloadBytes),
                                                      concurrency: concurrency)
@@ -66,14 +55,14 @@ struct StoreBench: AsyncParsableCommand {
         let payload = Self.payload(bytes: payloadBytes)
         let store = target.store
         let workload = self.workload
-        let runner = LoadRunner(concurrency: concurrency, duration: duration.duration, showProgress: !json && isatty(2) == 1)
+        let runner = LoadRunner(concurrency: concurrency, duration: options.duration.duration, showProgress: options.showProgress)
         let result = await runner.run { worker, iteration in
             try await StoreOperations.perform(workload, worker: worker, iteration: iteration, store: store, population: population,
                                               owned: owned[worker], payload: payload, checks: checks)
         }
         let violations = try await checks.verify(store: store, grace: sessionConfiguration.rotation.renewalGrace, owned: owned)
         var report = BenchReport(mode: "store", workload: workload.rawValue, concurrency: concurrency,
-                                 connections: memory ? 0 : connections, result: result)
+                                 connections: memory ? 0 : options.connections, result: result)
         report.violations = violations
         report.redis_bytes_per_session = bytesPerSession
         if json {
