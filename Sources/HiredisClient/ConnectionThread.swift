@@ -197,8 +197,7 @@ final class ConnectionThread {
             defer { state.queued = []; state.closeHandlers = [] }
             return (state.queued, state.closeHandlers)
         }
-        let failure = error.map { RedisError($0.code, $0.message) }
-            ?? RedisError(.connectionClosed, "the connection was closed")
+        let failure = error ?? RedisError(.connectionClosed, "the connection was closed")
         for entry in inFlight { entry.command.fail(failure) }
         inFlight.removeAll()
         let closedError = RedisError(.connectionClosed, "the connection was retired before the command was written: "

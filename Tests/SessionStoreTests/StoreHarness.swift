@@ -1,6 +1,5 @@
 // StoreHarness: runs a conformance test against the in-memory store (test clock) and the Redis store (real server).
 
-import ConnectionPool
 import Foundation
 import HiredisClient
 import Logging
@@ -20,7 +19,7 @@ struct StoreHarness: Sendable {
     let store: any SessionStore
     let kind: StoreKind
     let clock: ManualSessionClock?
-    let redis: RedisClient?
+    /// Keeps the Redis server process alive for the test.
     let server: RedisServerProcess?
 
     func advance(by duration: Duration) async throws {
@@ -52,7 +51,7 @@ func withStore(
     case .memory:
         let clock = ManualSessionClock()
         let store = try MemorySessionStore(configuration: configuration, clock: clock)
-        try await body(StoreHarness(store: store, kind: kind, clock: clock, redis: nil, server: nil))
+        try await body(StoreHarness(store: store, kind: kind, clock: clock, server: nil))
     case .redis:
         let server = try await RedisServerProcess.start()
         var clientConfiguration = try RedisClientConfiguration(url: server.url)
@@ -65,12 +64,11 @@ func withStore(
             runner.cancel()
         }
         let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration))
-        try await body(StoreHarness(store: store, kind: kind, clock: nil, redis: client, server: server))
+        try await body(StoreHarness(store: store, kind: kind, clock: nil, server: server))
         client.shutdown()
         _ = try? await runner.value
     }
 }
-
 
 /// A Codable attribute value used by the tests.
 struct Cart: Codable, Equatable, Sendable {
