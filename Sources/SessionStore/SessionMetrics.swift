@@ -7,12 +7,13 @@ package enum SessionMetrics {
     private static let malformed = Counter(label: "session_malformed_tokens_total")
     private static let undecodable = Counter(label: "session_undecodable_attributes_total")
     private static let theft = Counter(label: "session_suspected_theft_total")
-    private static let operations: [String: Counter] = {
-        var counters: [String: Counter] = [:]
+    /// operation → outcome → counter (looked up without building a key string on the hot path).
+    private static let operations: [String: [String: Counter]] = {
+        var counters: [String: [String: Counter]] = [:]
         let outcomes = ["ok", "grace", "none", "theft", "not_found", "conflict", "already_rotated", "limit"]
-        for operation in ["create", "load", "save", "increment", "rotate", "destroy", "login"] {
+        for operation in ["create", "load", "save", "increment", "rotate", "destroy"] {
             for outcome in outcomes {
-                counters[operation + "/" + outcome] = Counter(
+                counters[operation, default: [:]][outcome] = Counter(
                     label: "session_store_operations_total", dimensions: [("op", operation), ("outcome", outcome)])
             }
         }
@@ -27,6 +28,6 @@ package enum SessionMetrics {
     package static func suspectedTheft() { theft.increment() }
     /// A store operation, by kind and outcome.
     package static func operation(_ name: String, outcome: String) {
-        operations[name + "/" + outcome]?.increment()
+        operations[name]?[outcome]?.increment()
     }
 }
