@@ -80,7 +80,9 @@ public struct SessionKeyring: Sendable {
         var hmac = secret.keyedHMAC
         hmac.update(data: token.bytes)
         let mac = hmac.finalize()
-        return SessionIdentity(tag: Self.slotTag(token.routing), id: Base64URL.encode(mac.prefix(20)))
+        // Encode from the digest's bytes directly: iterating the digest as a Sequence is slow.
+        let id = mac.withUnsafeBytes { Base64URL.encode(UnsafeRawBufferPointer(rebasing: $0.prefix(20))) }
+        return SessionIdentity(tag: Self.slotTag(token.routing), id: id)
     }
 
     /// The CSRF token of a session: an HMAC of its storage id under the current secret. The id changes with
@@ -88,7 +90,7 @@ public struct SessionKeyring: Sendable {
     package func csrfToken(for identity: SessionIdentity) -> String {
         var hmac = current.keyedHMAC
         hmac.update(data: Array(("csrf:" + identity.id).utf8))
-        return Base64URL.encode(hmac.finalize())
+        return hmac.finalize().withUnsafeBytes { Base64URL.encode($0) }
     }
 
     /// A fresh token under the current secret, routed to `user`'s slot when given, else to a random slot.
