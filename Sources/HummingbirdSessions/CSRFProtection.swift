@@ -33,22 +33,28 @@ struct CSRFProtection: Sendable {
     func check(_ request: inout Request, sessions: RequestSessions) async throws(SessionsError) {
         let fetchSites = request.headers[values: Self.secFetchSite]
         if fetchSites.contains(where: { $0.lowercased() == "cross-site" }) {
-            throw SessionsError(.forbidden, "cross-site request refused")
+            throw refuse(.crossSite, "cross-site request refused")
         }
         let origins = request.headers[values: .origin]
-        if origins.count > 1 { throw SessionsError(.forbidden, "several Origin headers") }
+        if origins.count > 1 { throw refuse(.foreignOrigin, "several Origin headers") }
         if let origin = origins.first, !isAllowed(origin: origin, request: request) {
-            throw SessionsError(.forbidden, "request origin not allowed")
+            throw refuse(.foreignOrigin, "request origin not allowed")
         }
         guard let session = try await sessions.current() else {
-            throw SessionsError(.forbidden, "missing CSRF token: no session")
+            throw refuse(.missingCSRFToken, "missing CSRF token: no session")
         }
         guard let supplied = try await suppliedToken(&request) else {
-            throw SessionsError(.forbidden, "missing CSRF token")
+            throw refuse(.missingCSRFToken, "missing CSRF token")
         }
         guard ConstantTime.equal(Array(supplied.utf8), Array(session.csrfToken.utf8)) else {
-            throw SessionsError(.forbidden, "invalid CSRF token")
+            throw refuse(.invalidCSRFToken, "invalid CSRF token")
         }
+    }
+
+    /// Counts a refusal and makes its 403.
+    private func refuse(_ reason: RefusalReason, _ message: String) -> SessionsError {
+        SessionsMetrics.refused(reason)
+        return SessionsError(.forbidden, message)
     }
 
     /// `true` for the request's own origin (https, or http with insecure cookies) or a configured one.

@@ -67,6 +67,7 @@ public final class RequestSessions: Sendable {
             }
         }
         if found.count > 1 {
+            SessionsMetrics.refused(.ambiguousCookies)
             logger.warning("several session cookies designate live sessions; using none", metadata: ["count": "\(found.count)"])
         }
         let session = found.count == 1 ? found[0] : nil
@@ -149,25 +150,28 @@ public final class RequestSessions: Sendable {
     }
 
     /// Logs `user` in: the session (anonymous or not) gets a new token bound to `user` (rotation
-    /// `.login(user:)`), and the pre-login token is dead at once. Pending changes are saved first.
+    /// `.login(user:)`), and the pre-login token is dead at once. Pending changes are saved first. When a
+    /// parallel request changed the session meanwhile (`.conflict`), the session is loaded again and the login
+    /// retried once.
     public func login(user: String) async throws(SessionsError) {
         let store = try boundStore()
-        let rotated: Session
-        do {
-            if var session = try await current() {
-                if session.hasChanges { try await store.save(&session) }
-                rotated = try await store.rotate(session, .login(user: user))
-            } else {
-                rotated = try await store.create(user: user)
-            }
-        } catch let error as SessionsError {
-            throw error
-        } catch let error as SessionStoreError {
-            throw SessionsError(error)
-        } catch {
-            throw SessionsError(.internalServerError, "session error")
+        guard var session = try await current() else {
+            do { replace(with: try await store.create(user: user)) } catch { throw SessionsError(error) }
+            return
         }
-        replace(with: rotated)
+        do throws(SessionStoreError) {
+            if session.hasChanges { try await store.save(&session) }
+            do throws(SessionStoreError) {
+                replace(with: try await store.rotate(session, .login(user: user)))
+            } catch {
+                guard error.code == .conflict, let token = session.token, let fresh = try await store.load(token.rawValue) else {
+                    throw error
+                }
+                replace(with: try await store.rotate(fresh, .login(user: user)))
+            }
+        } catch {
+            throw SessionsError(error)
+        }
     }
 
     /// Renews the session's token (rotation `.renewal`: the old token keeps working for the grace window).

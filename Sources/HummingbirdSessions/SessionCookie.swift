@@ -56,8 +56,16 @@ enum SessionCookie {
     }
 
     /// Whole seconds of `Max-Age` for a session: its remaining absolute lifetime, capped by the configuration.
+    ///
+    /// The remaining lifetime is measured both from the store's time of the session's last access (set to the
+    /// store's "now" when the session is created or rotated, the only times the cookie is set) and from this
+    /// server's clock, and the smaller is used, so a clock skew between app server and store never makes the
+    /// cookie outlive the session.
     static func maxAge(for session: Session, configuration: SessionsConfiguration, now: Date = Date()) -> Int {
-        var seconds = session.absoluteExpiry.timeIntervalSince(now)
+        var seconds = min(
+            session.absoluteExpiry.timeIntervalSince(session.lastAccessAt),
+            session.absoluteExpiry.timeIntervalSince(now)
+        )
         if let cap = configuration.maximumCookieAge {
             seconds = min(seconds, Double(cap.components.seconds))
         }

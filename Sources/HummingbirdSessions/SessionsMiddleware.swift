@@ -41,6 +41,8 @@ public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddlew
         let cookieHeaders = request.headers[values: .cookie]
         let cookieBytes = cookieHeaders.reduce(0) { $0 + $1.utf8.count }
         guard cookieBytes <= configuration.maximumCookieHeaderBytes else {
+            SessionsMetrics.refused(.oversizedCookie)
+            context.logger.debug("cookie header too large", metadata: ["bytes": "\(cookieBytes)"])
             return SessionsError(.requestHeaderFieldsTooLarge, "cookie header too large").response()
         }
         var candidates = SessionCookie.candidates(named: configuration.cookieName, in: cookieHeaders)
@@ -61,8 +63,16 @@ public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddlew
             response = try await next(request, context)
             try await sessions.saveChanges()
         } catch let error as SessionStoreError {
+            // The handler used the store directly; map its failure the same way (503 when unavailable).
+            if error.code == .unavailable { SessionsMetrics.refused(.storeUnavailable) }
             response = SessionsError(error).response()
         } catch let error as SessionsError {
+            if error.status == .forbidden {
+                context.logger.debug("request refused", metadata: ["reason": "\(error.message)"])
+            } else if error.status == .serviceUnavailable {
+                SessionsMetrics.refused(.storeUnavailable)
+                context.logger.warning("session store unavailable", metadata: ["error": "\(error.storeError.map { "\($0)" } ?? error.message)"])
+            }
             response = error.response()
         } catch let error as any HTTPResponseError {
             // Keep cookie changes (a login that already rotated) even when the handler failed afterwards.

@@ -17,6 +17,14 @@ func makeApp(store: any SessionStore, configuration: SessionsConfiguration = .in
         try await context.sessions.login(user: request.uri.queryParameters["user"].map(String.init) ?? "alice")
         return try await context.sessions.csrfToken()
     }
+    router.post("/login-then-fail") { _, context -> String in
+        try await context.sessions.login(user: "frank")
+        throw HTTPError(.badRequest, message: "failed after login")
+    }
+    router.post("/set-then-fail") { _, context -> String in
+        try await context.sessions.set("lost", to: "value")
+        throw HTTPError(.badRequest, message: "failed after set")
+    }
     router.post("/renew") { _, context in
         try await context.sessions.renew() ? "renewed" : "none"
     }
