@@ -11,24 +11,6 @@ import Logging
 import RedisTestSupport
 import Testing
 
-/// Runs `body` with a client connected to a fresh redis-server.
-func withRedis(_ body: @Sendable (RedisClient) async throws -> Void) async throws {
-    let server = try await RedisServerProcess.start()
-    var configuration = try RedisClientConfiguration(url: server.url)
-    configuration.pool.connections = .init(minimum: 1, maximum: 2)
-    configuration.connection.timeouts.command = .seconds(2)
-    let client = RedisClient(configuration: configuration, logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-    let runner = Task { try await client.run() }
-    defer {
-        client.shutdown()
-        runner.cancel()
-    }
-    try await body(client)
-    client.shutdown()
-    _ = try? await runner.value
-    _ = server
-}
-
 struct Visit: Codable, Sendable, Equatable {
     var user: String
     var count: Int
@@ -36,7 +18,7 @@ struct Visit: Codable, Sendable, Equatable {
 
 @Suite struct RedisPersistDriverTests {
     @Test func persistContract() async throws {
-        try await withRedis { redis in
+        try await withRedis { redis, _ in
             let driver = RedisPersistDriver(redis: redis)
             try await driver.create(key: "a", value: Visit(user: "x", count: 1), expires: .seconds(60))
             await #expect(throws: PersistError.duplicate) {
@@ -61,7 +43,7 @@ struct Visit: Codable, Sendable, Equatable {
     }
 
     @Test func hummingbirdAuthSessionMiddlewareRunsOnRedis() async throws {
-        try await withRedis { redis in
+        try await withRedis { redis, _ in
             typealias Context = BasicSessionRequestContext<Visit, String>
             let router = Router(context: Context.self)
             router.add(middleware: SessionMiddleware(storage: RedisPersistDriver(redis: redis)))
