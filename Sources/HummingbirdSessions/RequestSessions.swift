@@ -234,6 +234,24 @@ public final class RequestSessions: Sendable {
         do { return try await store.sessions(ofUser: user) } catch { throw SessionsError(error) }
     }
 
+    /// Ends the user's other sessions (on other devices), keeping this one.
+    /// - Returns: how many were ended (0 for an anonymous session or none).
+    @discardableResult
+    public func logoutOtherSessions() async throws(SessionsError) -> Int {
+        guard let session = try await current(), let user = session.user else { return 0 }
+        let store = try boundStore()
+        do { return try await store.destroySessions(ofUser: user, keeping: session) } catch { throw SessionsError(error) }
+    }
+
+    /// Ends one session of the user, by a handle from ``sessionsOfUser()``.
+    /// - Returns: `false` when there is no such session (or this session is anonymous).
+    @discardableResult
+    public func endSession(handle: String) async throws(SessionsError) -> Bool {
+        guard let user = try await current()?.user else { return false }
+        let store = try boundStore()
+        do { return try await store.destroySession(ofUser: user, handle: handle) } catch { throw SessionsError(error) }
+    }
+
     private func clear() {
         state.withLock {
             $0.loaded = true

@@ -36,6 +36,7 @@ public struct SessionsConfiguration: Sendable {
     public var maximumCookieCandidates = 3
 
     /// Paths (exact match) whose POST/PUT/PATCH/DELETE requests skip the CSRF checks (webhooks, for example).
+    /// Handlers on these paths must not rely on the session for authorization of state changes.
     public var csrfExemptPaths: Set<String> = []
     /// Origins besides the request's own that may send state-changing requests, such as
     /// `https://app.example.com` (scheme, host and port; compared case-insensitively).
@@ -83,8 +84,8 @@ public struct SessionsConfiguration: Sendable {
         guard maximumCookieHeaderBytes > 0, maximumCookieCandidates > 0, maximumFormBytes > 0 else {
             throw SessionStoreError(.invalidConfiguration, "limits must be positive")
         }
-        guard !csrfHeaderName.isEmpty, !csrfFormField.isEmpty else {
-            throw SessionStoreError(.invalidConfiguration, "the CSRF header and form field names must not be empty")
+        guard !csrfHeaderName.isEmpty, csrfHeaderName.utf8.allSatisfy(Self.isTokenCharacter), !csrfFormField.isEmpty else {
+            throw SessionStoreError(.invalidConfiguration, "the CSRF header must be an HTTP token and the form field non-empty")
         }
     }
 

@@ -77,6 +77,27 @@ import Testing
         }
     }
 
+    @Test func devicesListAndEndingOtherSessions() async throws {
+        let store = try MemorySessionStore()
+        let app = try makeApp(store: store)
+        try await app.test(.router) { client in
+            let first = try await loggedInSession(client, user: "hana")
+            let second = try await loggedInSession(client, user: "hana")
+            let third = try await loggedInSession(client, user: "hana")
+            let devices = try await client.execute(uri: "/devices", method: .get, headers: headers(cookie: third.cookie))
+            let handles = devices.text.split(separator: ",").map(String.init)
+            #expect(handles.count == 3)
+            let ended = try await client.execute(uri: "/end-session?handle=\(handles[0])", method: .post, headers: headers(cookie: third.cookie, csrf: third.csrf))
+            #expect(ended.text == "true")
+            #expect(try await store.load(first.cookie) == nil)
+            let others = try await client.execute(uri: "/logout-others", method: .post, headers: headers(cookie: third.cookie, csrf: third.csrf))
+            #expect(others.text == "1")
+            #expect(try await store.load(second.cookie) == nil)
+            #expect(try await store.load(third.cookie)?.user == "hana")
+            #expect(others.setCookies.isEmpty)
+        }
+    }
+
     @Test func parallelRequestsChangingDifferentAttributesBothPersist() async throws {
         let app = try makeApp(store: try MemorySessionStore())
         try await app.test(.router) { client in

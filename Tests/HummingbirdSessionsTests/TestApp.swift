@@ -36,6 +36,15 @@ func makeApp(store: any SessionStore, configuration: SessionsConfiguration = .in
         try await context.sessions.logoutEverywhere()
         return "bye"
     }
+    router.get("/devices") { _, context in
+        try await context.sessions.sessionsOfUser().map(\.handle).joined(separator: ",")
+    }
+    router.post("/logout-others") { _, context in
+        String(try await context.sessions.logoutOtherSessions())
+    }
+    router.post("/end-session") { request, context in
+        String(try await context.sessions.endSession(handle: request.uri.queryParameters["handle"].map(String.init) ?? ""))
+    }
     router.get("/get") { request, context in
         let name = request.uri.queryParameters["name"].map(String.init) ?? "x"
         return try await context.sessions.get(name, as: String.self) ?? "-"
