@@ -149,110 +149,8 @@ public final class RequestSessions: Sendable {
         try await currentOrNew().csrfToken
     }
 
-    /// Logs `user` in: the session (anonymous or not) gets a new token bound to `user` (rotation
-    /// `.login(user:)`), and the pre-login token is dead at once. Pending changes are saved first. When a
-    /// parallel request changed the session meanwhile (`.conflict`), the session is loaded again and the login
-    /// retried once.
-    public func login(user: String) async throws(SessionsError) {
-        let store = try boundStore()
-        guard var session = try await current() else {
-            do { replace(with: try await store.create(user: user)) } catch { throw SessionsError(error) }
-            return
-        }
-        do throws(SessionStoreError) {
-            if session.hasChanges { try await store.save(&session) }
-            do throws(SessionStoreError) {
-                replace(with: try await store.rotate(session, .login(user: user)))
-            } catch {
-                guard error.code == .conflict, let token = session.token, let fresh = try await store.load(token.rawValue) else {
-                    throw error
-                }
-                replace(with: try await store.rotate(fresh, .login(user: user)))
-            }
-        } catch {
-            throw SessionsError(error)
-        }
-    }
-
-    /// Renews the session's token (rotation `.renewal`: the old token keeps working for the grace window).
-    /// - Returns: `false` when there is no session.
-    @discardableResult
-    public func renew() async throws(SessionsError) -> Bool {
-        try await rotate(.renewal)
-    }
-
-    /// Replaces the token after a privilege change (the old token is dead at once).
-    /// - Returns: `false` when there is no session.
-    @discardableResult
-    public func changePrivileges() async throws(SessionsError) -> Bool {
-        try await rotate(.privilegeChange)
-    }
-
-    private func rotate(_ kind: RotationKind) async throws(SessionsError) -> Bool {
-        let store = try boundStore()
-        guard var session = try await current() else { return false }
-        do {
-            if session.hasChanges { try await store.save(&session) }
-            replace(with: try await store.rotate(session, kind))
-        } catch {
-            throw SessionsError(error)
-        }
-        return true
-    }
-
-    /// Ends the session (nothing brings it back) and clears the cookie.
-    public func logout() async throws(SessionsError) {
-        let store = try boundStore()
-        if let session = try await current() {
-            do { try await store.destroy(session) } catch where error.code == .notFound {} catch { throw SessionsError(error) }
-        }
-        clear()
-    }
-
-    /// Ends every session of the session's user (on all devices) and clears the cookie; for an anonymous
-    /// session, the same as ``logout()``.
-    public func logoutEverywhere() async throws(SessionsError) {
-        let store = try boundStore()
-        if let session = try await current() {
-            do {
-                if let user = session.user {
-                    try await store.destroySessions(ofUser: user, keeping: nil)
-                }
-                try await store.destroy(session)
-            } catch where error.code == .notFound {
-            } catch {
-                throw SessionsError(error)
-            }
-        }
-        clear()
-    }
-
-    /// The live sessions of the session's user (empty for anonymous sessions).
-    public func sessionsOfUser() async throws(SessionsError) -> [SessionSummary] {
-        guard let user = try await current()?.user else { return [] }
-        let store = try boundStore()
-        do { return try await store.sessions(ofUser: user) } catch { throw SessionsError(error) }
-    }
-
-    /// Ends the user's other sessions (on other devices), keeping this one.
-    /// - Returns: how many were ended (0 for an anonymous session or none).
-    @discardableResult
-    public func logoutOtherSessions() async throws(SessionsError) -> Int {
-        guard let session = try await current(), let user = session.user else { return 0 }
-        let store = try boundStore()
-        do { return try await store.destroySessions(ofUser: user, keeping: session) } catch { throw SessionsError(error) }
-    }
-
-    /// Ends one session of the user, by a handle from ``sessionsOfUser()``.
-    /// - Returns: `false` when there is no such session (or this session is anonymous).
-    @discardableResult
-    public func endSession(handle: String) async throws(SessionsError) -> Bool {
-        guard let user = try await current()?.user else { return false }
-        let store = try boundStore()
-        do { return try await store.destroySession(ofUser: user, handle: handle) } catch { throw SessionsError(error) }
-    }
-
-    private func clear() {
+    /// Forgets the session and makes the response clear the cookie.
+    func clear() {
         state.withLock {
             $0.loaded = true
             $0.session = nil
@@ -276,6 +174,14 @@ public final class RequestSessions: Sendable {
             clear()
         } catch {
             throw SessionsError(error)
+        }
+    }
+
+    /// Whether the response must set or clear the cookie.
+    var hasCookieChange: Bool {
+        state.withLock {
+            if case .keep = $0.cookie { return false }
+            return true
         }
     }
 

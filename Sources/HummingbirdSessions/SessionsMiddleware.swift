@@ -47,6 +47,7 @@ public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddlew
         }
         var candidates = SessionCookie.candidates(named: configuration.cookieName, in: cookieHeaders)
         if candidates.count > configuration.maximumCookieCandidates {
+            SessionsMetrics.refused(.ambiguousCookies)
             context.logger.debug("too many session cookies; ignoring them", metadata: ["count": "\(candidates.count)"])
             candidates = []
         }
@@ -63,25 +64,34 @@ public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddlew
             response = try await next(request, context)
             try await sessions.saveChanges()
         } catch let error as SessionStoreError {
-            // The handler used the store directly; map its failure the same way (503 when unavailable).
-            if error.code == .unavailable { SessionsMetrics.refused(.storeUnavailable) }
-            response = SessionsError(error).response()
+            // The handler used the store directly; its failures map the same way (503 when unavailable).
+            response = refusal(SessionsError(error), logger: context.logger)
         } catch let error as SessionsError {
-            if error.status == .forbidden {
-                context.logger.debug("request refused", metadata: ["reason": "\(error.message)"])
-            } else if error.status == .serviceUnavailable {
-                SessionsMetrics.refused(.storeUnavailable)
-                context.logger.warning("session store unavailable", metadata: ["error": "\(error.storeError.map { "\($0)" } ?? error.message)"])
-            }
-            response = error.response()
+            response = refusal(error, logger: context.logger)
         } catch let error as any HTTPResponseError {
             // Keep cookie changes (a login that already rotated) even when the handler failed afterwards.
             response = try error.response(from: request, context: context)
+        } catch {
+            // Any other error is Hummingbird's 500, unless a cookie change must reach the client.
+            guard sessions.hasCookieChange else { throw error }
+            context.logger.error("handler failed after changing the session", metadata: ["error": "\(error)"])
+            response = SessionsError(.internalServerError, "internal error").response()
         }
         if let cookie = sessions.setCookieHeader(configuration: configuration) {
             response.headers[values: .setCookie].append(cookie)
             response.headers[.cacheControl] = "no-store"
         }
         return response
+    }
+
+    /// Logs and counts a refusal, and makes its response.
+    private func refusal(_ error: SessionsError, logger: Logger) -> Response {
+        if error.status == .forbidden {
+            logger.debug("request refused", metadata: ["reason": "\(error.message)"])
+        } else if error.status == .serviceUnavailable {
+            SessionsMetrics.refused(.storeUnavailable)
+            logger.warning("session store unavailable", metadata: ["error": "\(error.storeError.map { "\($0)" } ?? error.message)"])
+        }
+        return error.response()
     }
 }

@@ -67,6 +67,19 @@ import Testing
         }
     }
 
+    @Test func plainErrorAfterLogoutStillClearsTheCookie() async throws {
+        let store = try MemorySessionStore()
+        let app = try makeApp(store: store)
+        try await app.test(.router) { client in
+            let session = try await loggedInSession(client)
+            let response = try await client.execute(uri: "/logout-then-crash", method: .post, headers: headers(cookie: session.cookie, csrf: session.csrf))
+            #expect(response.status == .internalServerError)
+            #expect(response.setCookies.first?.attribute("Max-Age") == "0")
+            #expect(response.headers[.cacheControl] == "no-store")
+            #expect(try await store.load(session.cookie) == nil)
+        }
+    }
+
     @Test func handlerFailureDropsPendingChanges() async throws {
         let app = try makeApp(store: try MemorySessionStore())
         try await app.test(.router) { client in

@@ -21,6 +21,10 @@ func makeApp(store: any SessionStore, configuration: SessionsConfiguration = .in
         try await context.sessions.login(user: "frank")
         throw HTTPError(.badRequest, message: "failed after login")
     }
+    router.post("/logout-then-crash") { _, context -> String in
+        try await context.sessions.logout()
+        throw TestFailure("plain error after logout")
+    }
     router.post("/set-then-fail") { _, context -> String in
         try await context.sessions.set("lost", to: "value")
         throw HTTPError(.badRequest, message: "failed after set")
