@@ -75,4 +75,27 @@ struct Visit: Codable, Sendable, Equatable {
             }
         }
     }
+
+    @Test func hummingbirdAuthSessionStorageOnRedis() async throws {
+        try await withRedis { redis, _ in
+            let storage = SessionStorage<Visit>(RedisPersistDriver(redis: redis, keyPrefix: "app:"))
+            let cookie = try await storage.save(session: Visit(user: "jo", count: 1), expiresIn: .seconds(60))
+            func request() -> Request {
+                Request(
+                    head: .init(method: .get, scheme: "http", authority: "localhost", path: "/", headerFields: [.cookie: "\(cookie.name)=\(cookie.value)"]),
+                    body: .init(buffer: ByteBuffer())
+                )
+            }
+            #expect(try await storage.load(request: request()) == Visit(user: "jo", count: 1))
+            try await storage.update(session: Visit(user: "jo", count: 2), expiresIn: nil, request: request())
+            let loaded = try #require(try await storage.loadWithTTL(request: request()))
+            #expect(loaded.session.count == 2)
+            #expect(loaded.ttl.map { $0 > .seconds(50) } == true)    // update without expiry kept the TTL
+            await #expect(throws: SessionStorage<[String]>.Error.sessionInvalidType) {
+                _ = try await SessionStorage<[String]>(RedisPersistDriver(redis: redis, keyPrefix: "app:")).load(request: request())
+            }
+            _ = try await storage.delete(request: request())
+            #expect(try await storage.load(request: request()) == nil)
+        }
+    }
 }
