@@ -57,12 +57,13 @@ struct CSRFProtection: Sendable {
         return SessionsError(.forbidden, message)
     }
 
-    /// `true` for the request's own origin (https, or http with insecure cookies) or a configured one.
+    /// `true` for the request's own origin (`https://<Host>`, or `http://<Host>` when the cookie is not `Secure`)
+    /// or a configured one.
     func isAllowed(origin: String, request: Request) -> Bool {
         let origin = origin.lowercased()
         if allowedOrigins.contains(origin) { return true }
         guard let authority = request.head.authority else { return false }
-        let scheme = configuration.insecureCookies ? "http" : "https"
+        let scheme = configuration.secure ? "https" : "http"
         return origin == "\(scheme)://\(authority.lowercased())"
     }
 

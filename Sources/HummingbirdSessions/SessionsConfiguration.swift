@@ -28,7 +28,8 @@ public struct SessionsConfiguration: Sendable {
     /// An upper bound for the cookie's `Max-Age`; it never exceeds the session's remaining absolute lifetime.
     public var maximumCookieAge: Duration?
     /// The explicit opt-in to insecure cookie settings (plain-HTTP local development): allows a name without
-    /// `__Host-` and no `Secure` flag, and makes the expected request origin `http://` instead of `https://`.
+    /// `__Host-` and no `Secure` flag. Without `Secure`, the request's own origin is `http://<Host>` instead of
+    /// `https://<Host>`.
     public var insecureCookies = false
     /// Requests whose `Cookie` headers together are longer than this get 431. Default 8 KiB.
     public var maximumCookieHeaderBytes = 8 * 1024
