@@ -3,14 +3,24 @@
 import SessionStore
 
 extension RequestSessions {
-    /// Logs `user` in: the session (anonymous or not) gets a new token bound to `user` (rotation
+    /// Logs `user` in: the session (anonymous, or already `user`'s) gets a new token bound to `user` (rotation
     /// `.login(user:)`), and the pre-login token is dead at once. Pending changes are saved first. When a
     /// parallel request changed the session meanwhile (`.conflict`), the session is loaded again and the login
-    /// retried once.
+    /// retried once. A session bound to another user is destroyed instead, and `user` gets a fresh one, so
+    /// nothing of one user's session reaches another's.
     public func login(user: String) async throws(SessionsError) {
         let store = try boundStore()
         guard var session = try await current() else {
             do { replace(with: try await store.create(user: user)) } catch { throw SessionsError(error) }
+            return
+        }
+        if let previous = session.user, previous != user {
+            do {
+                do throws(SessionStoreError) { try await store.destroy(session) } catch where error.code == .notFound {}
+                replace(with: try await store.create(user: user))
+            } catch {
+                throw SessionsError(error)
+            }
             return
         }
         do throws(SessionStoreError) {

@@ -27,6 +27,21 @@ import Testing
         }
     }
 
+    @Test func loginAsAnotherUserStartsAFreshSession() async throws {
+        let store = try MemorySessionStore()
+        let app = try makeApp(store: store)
+        try await app.test(.router) { client in
+            let first = try await loggedInSession(client, user: "kim")
+            let set = try await client.execute(uri: "/set?name=secret&value=kims", method: .post, headers: headers(cookie: first.cookie, csrf: first.csrf))
+            #expect(set.status == .ok)
+            let switched = try await client.execute(uri: "/login?user=lee", method: .post, headers: headers(cookie: first.cookie, csrf: first.csrf))
+            let cookie = try #require(switched.sessionCookie())
+            #expect(try await client.execute(uri: "/whoami", method: .get, headers: headers(cookie: cookie)).text == "lee")
+            #expect(try await client.execute(uri: "/get?name=secret", method: .get, headers: headers(cookie: cookie)).text == "-")
+            #expect(try await store.load(first.cookie) == nil)
+        }
+    }
+
     @Test func renewIssuesNewToken() async throws {
         let store = try MemorySessionStore()
         let app = try makeApp(store: store)
