@@ -29,6 +29,23 @@ import Testing
         }
     }
 
+    @Test func parallelChangesToDifferentAttributesPersistOnRedis() async throws {
+        try await withRedis { redis, _ in
+            let store = try RedisSessionStore(redis: redis, keyring: .ephemeral())
+            let app = try makeApp(store: store)
+            try await app.test(.router) { client in
+                let session = try await anonymousSession(client)
+                async let first = client.execute(uri: "/set?name=a&value=1", method: .post, headers: headers(cookie: session.cookie, csrf: session.csrf))
+                async let second = client.execute(uri: "/set?name=b&value=2", method: .post, headers: headers(cookie: session.cookie, csrf: session.csrf))
+                let (one, two) = try await (first, second)
+                #expect(one.status == .ok && two.status == .ok)
+                let stored = try #require(try await store.load(session.cookie))
+                #expect(try stored.get("a", as: String.self) == "1")
+                #expect(try stored.get("b", as: String.self) == "2")
+            }
+        }
+    }
+
     @Test func killedRedisGives503() async throws {
         try await withRedis { redis, server in
             let store = try RedisSessionStore(redis: redis, keyring: .ephemeral())
