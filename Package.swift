@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ConnectionPool", targets: ["ConnectionPool"]),
         .library(name: "SessionStore", targets: ["SessionStore"]),
         .library(name: "RedisSessionStore", targets: ["RedisSessionStore"]),
+        .library(name: "HummingbirdSessions", targets: ["HummingbirdSessions"]),
         .executable(name: "session-bench", targets: ["session-bench"]),
     ],
     dependencies: [
@@ -20,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev (pkg-config `hiredis`; its -D_FILE_OFFSET_BITS flag is
@@ -67,6 +70,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HummingbirdSessions",
+            dependencies: [
+                "SessionStore",
+                "HiredisClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
             name: "RedisTestSupport",
             dependencies: []
         ),
@@ -90,6 +103,18 @@ let package = Package(
         .testTarget(
             name: "SessionStoreTests",
             dependencies: ["SessionStore", "RedisSessionStore", "HiredisClient", "RedisTestSupport"]
+        ),
+        .testTarget(
+            name: "HummingbirdSessionsTests",
+            dependencies: [
+                "HummingbirdSessions",
+                "SessionStore",
+                "RedisSessionStore",
+                "HiredisClient",
+                "RedisTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            ]
         ),
         .testTarget(
             name: "ConnectionPoolTests",
