@@ -117,9 +117,20 @@ public final class RequestSessions: Sendable {
     }
 
     /// Reads an attribute; `nil` when there is no session or no such attribute.
+    ///
+    /// A stored value that no longer decodes as `type` (a type changed in a deploy) reads as absent: it is logged
+    /// and counted (`session_undecodable_attributes_total`), and the next ``set(_:to:)`` replaces it, so one bad
+    /// payload never turns into an error on every request of that user.
     public func get<Value: Decodable>(_ name: String, as type: Value.Type = Value.self) async throws(SessionsError) -> Value? {
         guard let session = try await current() else { return nil }
-        do { return try session.get(name, as: type) } catch { throw SessionsError(error) }
+        do {
+            return try session.get(name, as: type)
+        } catch {
+            logger.warning("a session attribute no longer decodes; treating it as absent", metadata: [
+                "attribute": "\(name)", "session": "\(session.identity)",
+            ])
+            return nil
+        }
     }
 
     /// Sets an attribute (saved after the handler); creates an anonymous session when there is none.

@@ -71,7 +71,7 @@ public final class RedisServerProcess: Sendable {
     /// Sends SIGKILL (no shutdown, no save), as a crash would.
     public func kill() {
         process.kill(signal: SIGKILL)
-        process.waitUntilExit()
+        _ = process.waitUntilExit(timeout: .seconds(10))
     }
 
     /// Pauses the process (SIGSTOP): connections stay open but nothing is answered.
@@ -80,11 +80,15 @@ public final class RedisServerProcess: Sendable {
     /// Resumes a frozen process (SIGCONT).
     public func thaw() { process.kill(signal: SIGCONT) }
 
-    /// Stops the server (SIGTERM) and waits for it to exit.
+    /// Stops the server (SIGTERM, then SIGKILL if it is still running after 3 seconds) and waits for it to exit.
+    /// (A child spawned from a thread that blocks SIGTERM inherits that mask and never sees the SIGTERM.)
     public func stop() {
         process.kill(signal: SIGCONT)
         process.kill(signal: SIGTERM)
-        process.waitUntilExit()
+        if !process.waitUntilExit(timeout: .seconds(3)) {
+            process.kill(signal: SIGKILL)
+            _ = process.waitUntilExit(timeout: .seconds(10))
+        }
     }
 
     /// Starts the server again on the same port after ``kill()`` or ``stop()``.
@@ -181,11 +185,13 @@ private final class ProcessBox: Sendable {
         }
     }
 
-    /// Waits (up to 10 s) for the process to be reaped. `Process.waitUntilExit()` spins a run loop that may never
-    /// see the exit when called from a Swift concurrency thread, so poll instead.
-    func waitUntilExit() {
+    /// Waits for the process to be reaped; `false` when it still runs after `timeout`. `Process.waitUntilExit()`
+    /// spins a run loop that may never see the exit when called from a Swift concurrency thread, so poll instead.
+    func waitUntilExit(timeout: Duration) -> Bool {
         let current = lock.withLock { process }
-        for _ in 0..<1000 where current.isRunning { usleep(10_000) }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while current.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        return !current.isRunning
     }
 
     func replace(with other: ProcessBox) {

@@ -27,6 +27,20 @@ import Testing
         }
     }
 
+    @Test func anUndecodableAttributeReadsAsAbsentNeverA500() async throws {
+        let store = try MemorySessionStore()
+        let app = try makeApp(store: store)
+        try await app.test(.router) { client in
+            let session = try await loggedInSession(client)
+            let set = try await client.execute(uri: "/set?name=n&value=abc", method: .post, headers: headers(cookie: session.cookie, csrf: session.csrf))
+            #expect(set.status == .ok)
+            // "n" now holds a string; a newer deploy reads it as an Int.
+            let read = try await client.execute(uri: "/get-int?name=n", method: .get, headers: headers(cookie: session.cookie))
+            #expect(read.status == .ok)
+            #expect(String(buffer: read.body) == "-")
+        }
+    }
+
     @Test func renewalKeepsTheOldTokenForTheGrace() async throws {
         let store = try MemorySessionStore()
         let app = try makeApp(store: store)

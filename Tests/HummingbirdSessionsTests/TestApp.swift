@@ -53,6 +53,10 @@ func makeApp(store: any SessionStore, configuration: SessionsConfiguration = .in
         let name = request.uri.queryParameters["name"].map(String.init) ?? "x"
         return try await context.sessions.get(name, as: String.self) ?? "-"
     }
+    router.get("/get-int") { request, context in
+        let name = request.uri.queryParameters["name"].map(String.init) ?? "x"
+        return try await context.sessions.get(name, as: Int.self).map(String.init) ?? "-"
+    }
     router.post("/set") { request, context in
         let name = request.uri.queryParameters["name"].map(String.init) ?? "x"
         let value = request.uri.queryParameters["value"].map(String.init) ?? ""
