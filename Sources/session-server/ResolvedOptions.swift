@@ -1,0 +1,88 @@
+// ResolvedOptions: the server's settings from command-line options, then environment variables, then defaults.
+
+import ArgumentParser
+import Foundation
+import HummingbirdSessions
+import SessionStore
+
+/// The options with environment fallbacks applied and validated.
+struct ResolvedOptions {
+    var host: String
+    var port: Int
+    var redisURL: String?
+    var memory: Bool
+    var instanceID: String
+    var keyring: SessionKeyring
+    var sessionConfiguration: SessionConfiguration
+    var sessionsConfiguration: SessionsConfiguration
+    var users: DemoUsers
+    /// Lines to log at start-up (generated passwords, ephemeral secret).
+    var startupNotes: [String] = []
+
+    init(_ command: SessionServer, environment: [String: String]) throws {
+        func env(_ name: String) -> String? {
+            guard let value = environment[name], !value.isEmpty else { return nil }
+            return value
+        }
+        func flag(_ name: String) -> Bool { ["1", "true", "yes", "on"].contains(env(name)?.lowercased() ?? "") }
+        func duration(_ option: ServerDuration?, _ name: String) throws -> Duration? {
+            if let option { return option.duration }
+            guard let text = env(name) else { return nil }
+            guard let parsed = ServerDuration(argument: text) else { throw ValidationError("\(name): not a duration: \(text)") }
+            return parsed.duration
+        }
+
+        host = command.host ?? env("SESSION_HOST") ?? "127.0.0.1"
+        if let port = command.port {
+            self.port = port
+        } else if let text = env("SESSION_PORT") {
+            guard let port = Int(text) else { throw ValidationError("SESSION_PORT: not a port: \(text)") }
+            self.port = port
+        } else {
+            port = 8080
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("port out of range: \(port)") }
+        memory = command.memory || flag("SESSION_MEMORY")
+        redisURL = command.redisURL ?? env("SESSION_REDIS_URL")
+        if memory && redisURL != nil { throw ValidationError("--memory and --redis exclude each other") }
+        instanceID = command.instanceId ?? env("SESSION_INSTANCE_ID") ?? Self.defaultInstanceID(port: port)
+
+        let secret = command.secret ?? env("SESSION_SECRET")
+        if let secret {
+            guard secret.utf8.count >= 32 else { throw ValidationError("the secret must be at least 32 bytes") }
+            keyring = try SessionKeyring(current: .init(version: 1, secret: secret))
+        } else {
+            guard redisURL == nil else {
+                throw ValidationError("--secret (or SESSION_SECRET) is required with --redis: every instance must share it")
+            }
+            keyring = .ephemeral()
+            startupNotes.append("using a random ephemeral secret: sessions end when this process does")
+        }
+
+        var settings = SessionConfiguration()
+        if let idle = try duration(command.idleTimeout, "SESSION_IDLE_TIMEOUT") { settings.expiry.idleTimeout = idle }
+        if let absolute = try duration(command.absoluteTimeout, "SESSION_ABSOLUTE_TIMEOUT") { settings.expiry.absoluteTimeout = absolute }
+        if let grace = try duration(command.renewGrace, "SESSION_RENEW_GRACE") { settings.rotation.renewalGrace = grace }
+        do { try settings.validate() } catch { throw ValidationError("invalid session settings: \(error)") }
+        sessionConfiguration = settings
+
+        sessionsConfiguration = command.insecureCookies || flag("SESSION_INSECURE_COOKIES") ? .insecureLocal() : SessionsConfiguration()
+
+        if let file = command.usersFile ?? env("SESSION_USERS_FILE") {
+            do { users = try DemoUsers(file: file) } catch { throw ValidationError("cannot read users file \(file): \(error)") }
+        } else if let password = env("SESSION_DEMO_PASSWORD") {
+            users = DemoUsers(["alice": password, "bob": password])
+        } else {
+            let alice = DemoUsers.randomPassword()
+            let bob = DemoUsers.randomPassword()
+            users = DemoUsers(["alice": alice, "bob": bob])
+            startupNotes.append("demo users: alice / \(alice), bob / \(bob)")
+        }
+    }
+
+    /// The hostname, or `server-<port>` when there is none.
+    static func defaultInstanceID(port: Int) -> String {
+        let name = ProcessInfo.processInfo.hostName
+        return name.isEmpty || name == "localhost" ? "server-\(port)" : name
+    }
+}

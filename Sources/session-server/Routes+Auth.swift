@@ -1,0 +1,64 @@
+// Routes+Auth: CSRF token, login, current user, renewal and logout.
+
+import Foundation
+import Hummingbird
+import HummingbirdSessions
+import SessionStore
+
+extension ServerApp {
+    static func addAuthRoutes(to group: RouterGroup<ServerContext>, settings: ServerSettings) {
+        group.get("/csrf") { _, context in
+            CSRFBody(csrfToken: try await context.sessions.csrfToken())
+        }
+        group.post("/login") { request, context in
+            let credentials: LoginRequest
+            do {
+                credentials = try await request.decode(as: LoginRequest.self, context: context)
+            } catch {
+                throw APIError(.badRequest, message: "expected JSON {\"username\", \"password\"}")
+            }
+            guard settings.users.verify(user: credentials.username, password: credentials.password) else {
+                throw APIError(.unauthorized, message: "invalid username or password")
+            }
+            try await context.sessions.login(user: credentials.username)
+            return LoginBody(user: credentials.username, csrfToken: try await context.sessions.csrfToken())
+        }
+        group.get("/me") { _, context in
+            let session = try await requireLogin(context)
+            return MeBody(
+                user: session.user ?? "",
+                instance: settings.instanceID,
+                createdAt: session.createdAt.iso8601,
+                expiresAt: session.expiresAt.iso8601
+            )
+        }
+        group.post("/renew") { _, context in
+            _ = try await requireLogin(context)
+            guard try await context.sessions.renew() else { throw APIError(.unauthorized, message: "not logged in") }
+            return CSRFBody(csrfToken: try await context.sessions.csrfToken())
+        }
+        group.post("/logout") { _, context in
+            try await context.sessions.logout()
+            return StatusBody(status: "logged out")
+        }
+        group.post("/logout-all") { request, context in
+            _ = try await requireLogin(context)
+            let keep = request.uri.queryParameters["keep-current"].map { $0 == "1" || $0 == "true" } ?? false
+            if keep {
+                let ended = try await context.sessions.logoutOtherSessions()
+                return EndedBody(status: "logged out elsewhere", ended: ended)
+            }
+            let count = try await context.sessions.sessionsOfUser().count
+            try await context.sessions.logoutEverywhere()
+            return EndedBody(status: "logged out everywhere", ended: count)
+        }
+    }
+
+    /// The session of a logged-in user, or 401.
+    static func requireLogin(_ context: ServerContext) async throws -> Session {
+        guard let session = try await context.sessions.current(), session.user != nil else {
+            throw APIError(.unauthorized, message: "not logged in")
+        }
+        return session
+    }
+}

@@ -1,0 +1,64 @@
+// ServerApp: builds the session server's router and Application from a store and settings (testable).
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdSessions
+import Logging
+import Metrics
+import SessionStore
+
+/// Everything the routes need besides the store: identity, demo users, health check, metrics.
+struct ServerSettings: Sendable {
+    /// Sent as `X-Instance` on every response and reported by `/me`.
+    var instanceID: String
+    /// Cookie and CSRF settings of the sessions middleware.
+    var sessions: SessionsConfiguration
+    /// Who may log in.
+    var users: DemoUsers
+    /// Answers `/healthz`: `true` when the backing store is reachable.
+    var healthCheck: @Sendable () async -> Bool
+    /// Where request metrics are recorded (`nil`: the global swift-metrics backend).
+    var metricsFactory: (any MetricsFactory)?
+    /// Renders `/metrics` (Prometheus text exposition).
+    var metricsText: @Sendable () -> String
+}
+
+/// The request context of every route: the sessions handle of `HummingbirdSessions`.
+typealias ServerContext = BasicSessionsRequestContext
+
+enum ServerApp {
+    static let instanceHeader = HTTPField.Name("X-Instance")!
+
+    /// Builds the router: cheap routes (`/ping`, `/healthz`, `/metrics`) outside the sessions middleware, the
+    /// session routes inside it; every response carries `X-Instance` and errors are JSON.
+    static func buildRouter(store: any SessionStore, settings: ServerSettings) throws -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: InstanceHeaderMiddleware(instanceID: settings.instanceID))
+        router.add(middleware: RequestMetricsMiddleware(factory: settings.metricsFactory))
+        router.add(middleware: JSONErrorMiddleware())
+        addOperationalRoutes(to: router, settings: settings)
+
+        let sessions = router.group().add(middleware: try SessionsMiddleware(store: store, configuration: settings.sessions))
+        addAuthRoutes(to: sessions, settings: settings)
+        addDataRoutes(to: sessions)
+        addDeviceRoutes(to: sessions)
+        return router
+    }
+
+    /// Builds the application listening on `host`:`port`.
+    static func buildApplication(
+        store: any SessionStore,
+        settings: ServerSettings,
+        host: String,
+        port: Int,
+        logger: Logger
+    ) throws -> some ApplicationProtocol {
+        let router = try buildRouter(store: store, settings: settings)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            logger: logger
+        )
+    }
+}

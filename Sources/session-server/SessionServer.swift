@@ -1,0 +1,99 @@
+// SessionServer: the `session-server` command: options, store, metrics backend, and the service group.
+
+import ArgumentParser
+import Foundation
+import HiredisClient
+import Hummingbird
+import HummingbirdSessions
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import SessionStore
+
+/// The example app server: a JSON API over the distributed session store.
+@main
+struct SessionServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session-server",
+        abstract: "Example app server for the Redis-backed session store.",
+        discussion: """
+            Every option can also be set by an environment variable: SESSION_HOST, SESSION_PORT, SESSION_REDIS_URL, \
+            SESSION_MEMORY (1), SESSION_INSTANCE_ID, SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, \
+            SESSION_SECRET, SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1). Command-line options win.
+            Without --users, the demo users alice and bob get the password from SESSION_DEMO_PASSWORD, or random \
+            ones printed at start-up.
+            """
+    )
+
+    @Option(help: "Address to listen on. (env: SESSION_HOST)")
+    var host: String?
+
+    @Option(help: "Port to listen on (default 8080). (env: SESSION_PORT)")
+    var port: Int?
+
+    @Option(name: .customLong("redis"), help: ArgumentHelp("Shared Redis URL; absent: an embedded redis-server on a free loopback port. (env: SESSION_REDIS_URL)", valueName: "URL"))
+    var redisURL: String?
+
+    @Flag(help: "Use the in-memory store (single instance only). (env: SESSION_MEMORY=1)")
+    var memory = false
+
+    @Option(help: "Instance id sent as X-Instance (default: the hostname, or server-<port>). (env: SESSION_INSTANCE_ID)")
+    var instanceId: String?
+
+    @Option(help: "Idle timeout, e.g. 30m. (env: SESSION_IDLE_TIMEOUT)")
+    var idleTimeout: ServerDuration?
+
+    @Option(help: "Absolute timeout, e.g. 12h. (env: SESSION_ABSOLUTE_TIMEOUT)")
+    var absoluteTimeout: ServerDuration?
+
+    @Option(help: "Grace window for the old token after renewal, e.g. 5s. (env: SESSION_RENEW_GRACE)")
+    var renewGrace: ServerDuration?
+
+    @Option(help: "HMAC secret, at least 32 bytes; required with --redis; default: random per process. (env: SESSION_SECRET)")
+    var secret: String?
+
+    @Option(name: .customLong("users"), help: ArgumentHelp("Demo users: JSON object {\"user\": \"password\"}. (env: SESSION_USERS_FILE)", valueName: "FILE"))
+    var usersFile: String?
+
+    @Flag(help: "Plain-HTTP local use only: cookie `sid` without Secure and without the __Host- prefix. (env: SESSION_INSECURE_COOKIES=1)")
+    var insecureCookies = false
+
+    func run() async throws {
+        let options = try ResolvedOptions(self, environment: ProcessInfo.processInfo.environment)
+        var logger = Logger(label: "session-server")
+        logger[metadataKey: "instance"] = "\(options.instanceID)"
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let backend = try await StoreBackend.open(
+            memory: options.memory, redisURL: options.redisURL, keyring: options.keyring,
+            configuration: options.sessionConfiguration, logger: Logger(label: "session-server.store")
+        )
+        let settings = ServerSettings(
+            instanceID: options.instanceID,
+            sessions: options.sessionsConfiguration,
+            users: options.users,
+            healthCheck: backend.healthCheck,
+            metricsFactory: nil,
+            metricsText: { registry.emitToString() }
+        )
+        let app = try ServerApp.buildApplication(store: backend.store, settings: settings, host: options.host, port: options.port, logger: logger)
+        for line in options.startupNotes { logger.notice("\(line)") }
+        logger.notice("session-server listening on http://\(options.host):\(options.port) as instance \(options.instanceID), store: \(backend.description)")
+
+        var services: [any Service] = [app]
+        if let client = backend.client { services.insert(client, at: 0) }
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            backend.embedded?.stop()
+            throw error
+        }
+        backend.embedded?.stop()
+        logger.notice("session-server stopped")
+    }
+}

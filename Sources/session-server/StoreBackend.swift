@@ -1,0 +1,62 @@
+// StoreBackend: opens the session store the server uses: in memory, a given Redis, or an embedded redis-server.
+
+import Foundation
+import HiredisClient
+import Logging
+import RedisSessionStore
+import RedisTestSupport
+import SessionStore
+
+/// The store and the Redis pieces that must run (the client) or be stopped (the embedded server).
+struct StoreBackend: Sendable {
+    let store: any SessionStore
+    let client: RedisClient?
+    let embedded: RedisServerProcess?
+    let description: String
+
+    /// Opens the store.
+    /// - Parameters:
+    ///   - memory: use the in-memory store (single instance).
+    ///   - redisURL: a shared Redis; `nil` starts an embedded redis-server on a free loopback port.
+    static func open(memory: Bool, redisURL: String?, keyring: SessionKeyring, configuration: SessionConfiguration, logger: Logger) async throws -> StoreBackend {
+        if memory {
+            let store = try MemorySessionStore(keyring: keyring, configuration: configuration)
+            return StoreBackend(store: store, client: nil, embedded: nil, description: "memory")
+        }
+        var embedded: RedisServerProcess?
+        if redisURL == nil {
+            embedded = try await RedisServerProcess.start()
+        }
+        let url = redisURL ?? embedded!.url
+        let client = RedisClient(configuration: try RedisClientConfiguration(url: url), logger: Logger(label: "session-server.redis"))
+        let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(sessions: configuration), logger: logger)
+        let description = embedded.map { "embedded redis-server \($0.url)" } ?? "redis \(Self.redacted(url))"
+        return StoreBackend(store: store, client: client, embedded: embedded, description: description)
+    }
+
+    /// `/healthz`: PING answered within a second (always `true` in memory).
+    var healthCheck: @Sendable () async -> Bool {
+        guard let client else { return { true } }
+        return { await Self.ping(client) }
+    }
+
+    static func ping(_ client: RedisClient) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await client.send(RedisCommand("PING"), timeout: .seconds(1)).string) == "PONG" }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(1500))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The URL without its password.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+}
