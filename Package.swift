@@ -122,6 +122,7 @@ let package = Package(
             dependencies: [
                 "session-server",
                 "SessionStore",
+                "HiredisClient",
                 "RedisTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -28,7 +28,10 @@ struct StoreBackend: Sendable {
             embedded = try await RedisServerProcess.start()
         }
         let url = redisURL ?? embedded!.url
-        let client = RedisClient(configuration: try RedisClientConfiguration(url: url), logger: Logger(label: "session-server.redis"))
+        var clientConfiguration = try RedisClientConfiguration(url: url)
+        // Fail closed quickly while Redis is down: a request waits at most a second for a connection.
+        clientConfiguration.pool.timeouts.leaseTimeout = .seconds(1)
+        let client = RedisClient(configuration: clientConfiguration, logger: Logger(label: "session-server.redis"))
         let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(sessions: configuration), logger: logger)
         let description = embedded.map { "embedded redis-server \($0.url)" } ?? "redis \(Self.redacted(url))"
         return StoreBackend(store: store, client: client, embedded: embedded, description: description)

@@ -1,0 +1,47 @@
+// RedisServerTests: the session server on a real redis-server: /healthz turns 503 and sessions fail closed.
+
+import Foundation
+import HiredisClient
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import RedisTestSupport
+import SessionStore
+import Testing
+
+@testable import session_server
+
+@Suite struct RedisServerTests {
+    @Test func healthzAndFailClosedWhenRedisDies() async throws {
+        let redis = try await RedisServerProcess.start()
+        defer { redis.stop() }
+        let backend = try await StoreBackend.open(
+            memory: false, redisURL: redis.url, keyring: .ephemeral(), configuration: .init(),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        let client = try #require(backend.client)
+        let runner = Task { try await client.run() }
+        defer {
+            client.shutdown()
+            runner.cancel()
+        }
+        let server = try TestServer(store: backend.store)
+        try await server.app(healthCheck: backend.healthCheck).test(.router) { http in
+            #expect(try await http.execute(uri: "/healthz", method: .get).status == .ok)
+            var browser = Browser()
+            try await browser.login(http, password: server.password)
+            #expect(try await browser.send(http, .post, "/counter/increment").json()["value"] as? Int == 1)
+            #expect(try await browser.send(http, .get, "/me").status == .ok)
+
+            redis.kill()
+            let health = try await http.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .serviceUnavailable)
+            #expect(try health.json()["error"] is String)
+            #expect(try await browser.send(http, .get, "/me").status == .serviceUnavailable)
+            #expect(try await browser.send(http, .get, "/counter").status == .serviceUnavailable)
+            #expect(try await http.execute(uri: "/ping", method: .get).status == .ok)
+        }
+        client.shutdown()
+        _ = try? await runner.value
+    }
+}
