@@ -19,13 +19,13 @@ struct MeBody: ResponseEncodable { let user: String; let instance: String; let c
 struct CounterBody: ResponseEncodable { let value: Int64 }
 
 /// `{"value"}` of a preference.
-struct PrefRequest: Decodable { let value: String }
+struct PrefRequest: Decodable { let value: JSONValue }
 
 /// `{"key","value"}` of a stored preference.
-struct PrefBody: ResponseEncodable { let key: String; let value: String }
+struct PrefBody: ResponseEncodable { let key: String; let value: JSONValue }
 
 /// `{"prefs": {key: value}}`.
-struct PrefsBody: ResponseEncodable { let prefs: [String: String] }
+struct PrefsBody: ResponseEncodable { let prefs: [String: JSONValue] }
 
 /// `{"ok": true}` and friends.
 struct StatusBody: ResponseEncodable { let status: String }

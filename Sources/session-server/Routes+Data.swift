@@ -18,9 +18,9 @@ extension ServerApp {
         }
         group.get("/prefs") { _, context in
             let session = try await requireLogin(context)
-            var prefs: [String: String] = [:]
+            var prefs: [String: JSONValue] = [:]
             for name in session.attributeNames where name.hasPrefix(prefPrefix) {
-                if let value = try await context.sessions.get(name, as: String.self) {
+                if let value = try await context.sessions.get(name, as: JSONValue.self) {
                     prefs[String(name.dropFirst(prefPrefix.count))] = value
                 }
             }
@@ -36,7 +36,7 @@ extension ServerApp {
             do {
                 body = try await request.decode(as: PrefRequest.self, context: context)
             } catch {
-                throw APIError(.badRequest, message: "expected JSON {\"value\": \"...\"}")
+                throw APIError(.badRequest, message: "expected JSON {\"value\": ...}")
             }
             try await context.sessions.set(prefPrefix + key, to: body.value)
             return PrefBody(key: key, value: body.value)
