@@ -1,0 +1,50 @@
+// OptionsTests: command-line options, their environment fallbacks, and the checks on them.
+
+import Foundation
+import Testing
+
+@testable import session_server
+
+@Suite struct OptionsTests {
+    static let secret = String(repeating: "s", count: 32)
+
+    @Test func defaultsAndEnvironmentFallbacks() throws {
+        let defaults = try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
+        #expect(defaults.host == "127.0.0.1" && defaults.port == 8080 && defaults.redisURL == nil && !defaults.memory)
+        #expect(defaults.users.verify(user: "alice", password: "pw") && defaults.users.verify(user: "bob", password: "pw"))
+        #expect(defaults.sessionsConfiguration.cookieName == "__Host-sid")
+
+        let environment = [
+            "SESSION_HOST": "0.0.0.0", "SESSION_PORT": "9001", "SESSION_INSTANCE_ID": "env-id",
+            "SESSION_IDLE_TIMEOUT": "15m", "SESSION_RENEW_GRACE": "2s", "SESSION_INSECURE_COOKIES": "1",
+            "SESSION_REDIS_URL": "redis://127.0.0.1:6390", "SESSION_SECRET": Self.secret,
+        ]
+        let fromEnvironment = try ResolvedOptions(try SessionServer.parse([]), environment: environment)
+        #expect(fromEnvironment.host == "0.0.0.0" && fromEnvironment.port == 9001 && fromEnvironment.instanceID == "env-id")
+        #expect(fromEnvironment.sessionConfiguration.expiry.idleTimeout == .seconds(900))
+        #expect(fromEnvironment.sessionConfiguration.rotation.renewalGrace == .seconds(2))
+        #expect(fromEnvironment.sessionsConfiguration.cookieName == "sid")
+        #expect(fromEnvironment.redisURL == "redis://127.0.0.1:6390")
+
+        let options = try ResolvedOptions(try SessionServer.parse(["--port", "7000", "--instance-id", "cli"]), environment: environment)
+        #expect(options.port == 7000 && options.instanceID == "cli")
+    }
+
+    @Test func sharedRedisNeedsALongEnoughSecret() throws {
+        #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1"]), environment: [:]) }
+        #expect(throws: (any Error).self) {
+            try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1", "--secret", "short"]), environment: [:])
+        }
+        #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(["--memory", "--redis", "redis://h:1"]), environment: [:]) }
+        _ = try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1", "--secret", Self.secret]), environment: [:])
+    }
+
+    @Test func usersFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString).json").path
+        try Data(#"{"carol":"c-pass"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let options = try ResolvedOptions(try SessionServer.parse(["--users", path]), environment: [:])
+        #expect(options.users.names == ["carol"])
+        #expect(options.users.verify(user: "carol", password: "c-pass"))
+    }
+}
