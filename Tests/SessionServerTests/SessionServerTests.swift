@@ -83,13 +83,16 @@ import Testing
             #expect(browser.cookie != beforeRenew)
             browser.csrf = try renew.json()["csrfToken"] as? String
             #expect(try await browser.send(client, .get, "/counter").json()["value"] as? Int == 3)
+            var inFlight = browser
+            inFlight.cookie = beforeRenew
+            #expect(try await inFlight.send(client, .get, "/me").status == .ok)   // the grace window
+            #expect(try await browser.send(client, .post, "/counter/increment", csrf: false).status == .forbidden)
 
             let logout = try await browser.send(client, .post, "/logout")
             #expect(logout.status == .ok)
             #expect(browser.cookie == nil)
-            var stale = browser
-            stale.cookie = beforeRenew
             #expect(try await browser.send(client, .get, "/me").status == .unauthorized)
+            #expect(try await inFlight.send(client, .get, "/me").status == .unauthorized)
             #expect(try await browser.send(client, .get, "/counter").status == .unauthorized)
             #expect(try await browser.send(client, .post, "/counter/increment", csrf: false).status == .forbidden)
         }
