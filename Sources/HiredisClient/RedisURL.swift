@@ -143,13 +143,15 @@ public enum RedisURL {
         return configuration
     }
 
-    static func percentDecode(_ text: Substring) -> String? {
+    /// Decodes `%XX` escapes (and `+` as a space when `plusAsSpace`, as in form bodies); `nil` for a bad escape
+    /// or invalid UTF-8.
+    package static func percentDecode(_ text: Substring, plusAsSpace: Bool = false) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
+                bytes.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
                 continue
             }
             guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
