@@ -4,4 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-packages.sh
 swift build --build-tests
-swift test --skip-build "$@"
+# The suite takes seconds. A rare hang (every task suspended, no timer armed; seen once in about ten full
+# clean-clone runs, under investigation) must not stall CI: bound each run and try a second time, loudly.
+for attempt in 1 2; do
+  status=0
+  timeout --kill-after=10 300 swift test --skip-build "$@" || status=$?
+  [ "$status" -eq 0 ] && exit 0
+  if [ "$status" -ne 124 ] && [ "$status" -ne 137 ]; then exit "$status"; fi
+  echo "test run $attempt did not finish within 300 s (known intermittent hang); retrying once" >&2
+done
+exit 1
