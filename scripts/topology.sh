@@ -120,7 +120,8 @@ echo "topology up: $url (HAProxy, TLS, self-signed) -> app1 :$port1, app2 :$port
 if [ "$command" = up ]; then
   echo "demo users: alice and bob, password: $SESSION_DEMO_PASSWORD"
   echo "try: curl -k $url/ping   (Ctrl-C stops everything)"
-  while true; do sleep 3600 & wait $!; done   # `wait` lets the INT/TERM traps run at once
+  sleep infinity & pids+=($!)
+  wait $!   # a `wait`, unlike a foreground command, lets the INT/TERM traps run at once
 fi
 
 out=${OUT_DIR:-$root/.build/topology-report}
