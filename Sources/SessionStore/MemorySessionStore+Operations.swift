@@ -8,9 +8,10 @@ extension MemorySessionStore {
         let token = keyring.newToken(user: user)
         let identity = keyring.identity(of: token)!
         let now = clock.nowMilliseconds()
-        let record = try insert(identity, user: user, created: now,
-                                absoluteExpiry: now + configuration.expiry.absoluteTimeout.milliseconds,
-                                revision: 1, attributes: attributes, now: now)
+        let record = try counted("create", Result { () throws(SessionStoreError) in
+            try insert(identity, user: user, created: now, absoluteExpiry: now + configuration.expiry.absoluteTimeout.milliseconds,
+                       revision: 1, attributes: attributes, now: now)
+        })
         return makeSession(identity, token: token, record: record)
     }
 
@@ -78,11 +79,14 @@ extension MemorySessionStore {
         }
         switch outcome {
         case .found(let target, let record, let via):
+            SessionMetrics.operation("load", outcome: via ? "grace" : "ok")
             return makeSession(target, token: via ? nil : token, record: record)
         case .theft:
+            SessionMetrics.operation("load", outcome: "theft")
             SessionMetrics.suspectedTheft()
             return nil
         case .none:
+            SessionMetrics.operation("load", outcome: "none")
             return nil
         }
     }
@@ -107,7 +111,7 @@ extension MemorySessionStore {
             state.entries[identity] = .live(record)
             return .success(record.revision)
         }
-        session.revision = try outcome.get()
+        session.revision = try counted("save", outcome)
         for (name, value) in changes { session.attributes[name] = value }
         session.pendingChanges = [:]
     }
@@ -133,7 +137,7 @@ extension MemorySessionStore {
             state.entries[identity] = .live(record)
             return .success(value)
         }
-        return try outcome.get()
+        return try counted("increment", outcome)
     }
 
     public func touch(_ session: Session) async throws(SessionStoreError) -> Bool {
@@ -152,6 +156,7 @@ extension MemorySessionStore {
             state.entries[session.identity] = nil
             state.removeFromIndex(user: session.user, id: session.identity.id)
         }
+        SessionMetrics.operation("destroy", outcome: "ok")
     }
 
     public func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] {
@@ -195,6 +200,18 @@ extension MemorySessionStore {
             revision: record.revision, keyring: keyring, reachedThroughGrace: token == nil,
             attributes: record.attributes
         )
+    }
+
+    /// Counts an operation's outcome under the names the Redis store uses, then returns its value or throws its error.
+    func counted<Value>(_ operation: String, _ outcome: Result<Value, SessionStoreError>) throws(SessionStoreError) -> Value {
+        switch outcome {
+        case .success(let value):
+            SessionMetrics.operation(operation, outcome: "ok")
+            return value
+        case .failure(let error):
+            SessionMetrics.operation(operation, failedWith: error.code)
+            throw error
+        }
     }
 
     func tooLarge(_ size: Int) -> SessionStoreError {

@@ -42,6 +42,6 @@ extension MemorySessionStore {
             }
             return .success(record)
         }
-        return makeSession(identity, token: token, record: try outcome.get())
+        return makeSession(identity, token: token, record: try counted("rotate", outcome))
     }
 }

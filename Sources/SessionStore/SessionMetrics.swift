@@ -7,12 +7,20 @@ package enum SessionMetrics {
     private static let malformed = Counter(label: "session_malformed_tokens_total")
     private static let undecodable = Counter(label: "session_undecodable_attributes_total")
     private static let theft = Counter(label: "session_suspected_theft_total")
-    /// operation → outcome → counter (looked up without building a key string on the hot path).
+    /// operation → outcome → counter (looked up without building a key string on the hot path). Only the outcomes an
+    /// operation can have get a series, so the exported metrics hold no always-zero nonsense such as create/theft.
     private static let operations: [String: [String: Counter]] = {
+        let outcomes: KeyValuePairs<String, [String]> = [
+            "create": ["ok", "limit"],
+            "load": ["ok", "grace", "none", "theft"],
+            "save": ["ok", "conflict", "not_found"],
+            "increment": ["ok", "not_found"],
+            "rotate": ["ok", "already_rotated", "conflict", "not_found", "limit"],
+            "destroy": ["ok"],
+        ]
         var counters: [String: [String: Counter]] = [:]
-        let outcomes = ["ok", "grace", "none", "theft", "not_found", "conflict", "already_rotated", "limit"]
-        for operation in ["create", "load", "save", "increment", "rotate", "destroy"] {
-            for outcome in outcomes {
+        for (operation, names) in outcomes {
+            for outcome in names {
                 counters[operation, default: [:]][outcome] = Counter(
                     label: "session_store_operations_total", dimensions: [("op", operation), ("outcome", outcome)])
             }
@@ -29,5 +37,18 @@ package enum SessionMetrics {
     /// A store operation, by kind and outcome.
     package static func operation(_ name: String, outcome: String) {
         operations[name]?[outcome]?.increment()
+    }
+
+    /// A store operation that failed, counted under the outcome its error code stands for (other codes are not counted).
+    package static func operation(_ name: String, failedWith code: SessionStoreError.Code) {
+        let outcome: String
+        switch code {
+        case .notFound: outcome = "not_found"
+        case .conflict: outcome = "conflict"
+        case .alreadyRotated: outcome = "already_rotated"
+        case .limitReached: outcome = "limit"
+        default: return
+        }
+        operation(name, outcome: outcome)
     }
 }
