@@ -1,6 +1,7 @@
 // BenchDuration: parses durations such as 500ms, 10s, 2m, 1h for command-line options.
 
 import ArgumentParser
+import Foundation
 import SessionStore
 
 /// A duration given on the command line: a number followed by `ms`, `s`, `m` or `h` (`10s`, `1.5s`, `250ms`).
@@ -18,6 +19,12 @@ struct BenchDuration: ExpressibleByArgument, Sendable, CustomStringConvertible {
     }
 
     var description: String { "\(seconds)s" }
+
+    /// A duration for messages: `2.5s`.
+    static func text(_ duration: Duration) -> String {
+        let (whole, attoseconds) = duration.components
+        return String(format: "%.1fs", Double(whole) + Double(attoseconds) / 1e18)
+    }
 
     static var defaultCompletionKind: CompletionKind { .default }
 }

@@ -1,6 +1,7 @@
 // BenchReport: the stable JSON contract of every bench mode, and the human-readable table.
 
 import Foundation
+import Histogram
 
 /// One run's report. The JSON field names are a contract other tools rely on: do not rename them.
 struct BenchReport: Encodable {
@@ -10,6 +11,16 @@ struct BenchReport: Encodable {
         let p99: Double
         let p999: Double
         let max: Double
+
+        /// The percentiles of a histogram of microseconds, in milliseconds to the microsecond.
+        init(_ histogram: Histogram<UInt64>) {
+            func ms(_ micros: UInt64) -> Double { (Double(micros) / 1000 * 1000).rounded() / 1000 }
+            p50 = ms(histogram.valueAtPercentile(50))
+            p90 = ms(histogram.valueAtPercentile(90))
+            p99 = ms(histogram.valueAtPercentile(99))
+            p999 = ms(histogram.valueAtPercentile(99.9))
+            max = ms(histogram.max)
+        }
     }
 
     let mode: String
@@ -20,11 +31,22 @@ struct BenchReport: Encodable {
     let ops: Int
     let ops_per_sec: Double
     let latency_ms: Latency
-    let errors: Int
+    /// Failed operations (mutable: the http mode adds the failures of its untimed checks).
+    var errors: Int
     /// Consistency violations found by the store and http modes (must be 0); absent in the redis mode.
     var violations: Int?
     /// Redis memory per session after creating the population (store mode on Redis only).
     var redis_bytes_per_session: Int?
+    /// http mode: figures per endpoint ("GET /me", "POST /login", …).
+    var per_endpoint: [String: Endpoint]?
+    /// http mode, `all` workload: GET /me against GET /ping at the same concurrency.
+    var me_vs_ping: MeVsPing?
+    /// http mode: journeys completed (journeys and all workloads).
+    var journeys: Int?
+    /// http mode: the checks made after the run.
+    var checks: Checks?
+    /// http mode: the distinct X-Instance values seen, sorted.
+    var instances_seen: [String]?
 
     init(mode: String, workload: String, concurrency: Int, connections: Int, result: LoadResult) {
         self.mode = mode
@@ -34,15 +56,7 @@ struct BenchReport: Encodable {
         self.duration_s = (result.elapsedSeconds * 1000).rounded() / 1000
         self.ops = result.operations
         self.ops_per_sec = (Double(result.operations) / max(result.elapsedSeconds, 0.001)).rounded()
-        func ms(_ micros: UInt64) -> Double { (Double(micros) / 1000 * 1000).rounded() / 1000 }
-        let histogram = result.latencies
-        self.latency_ms = Latency(
-            p50: ms(histogram.valueAtPercentile(50)),
-            p90: ms(histogram.valueAtPercentile(90)),
-            p99: ms(histogram.valueAtPercentile(99)),
-            p999: ms(histogram.valueAtPercentile(99.9)),
-            max: ms(histogram.max)
-        )
+        self.latency_ms = Latency(result.latencies)
         self.errors = result.errors
     }
 
@@ -66,6 +80,7 @@ struct BenchReport: Encodable {
             ("latency max", String(format: "%.3f ms", latency_ms.max)),
             ("errors", "\(errors)"),
         ] + (violations.map { [("violations", "\($0)")] } ?? []) + (redis_bytes_per_session.map { [("redis bytes/session", "\($0)")] } ?? [])
+            + (journeys.map { [("journeys", "\($0)")] } ?? [])
         return rows.map { $0.0.padding(toLength: 21, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
     }
 }

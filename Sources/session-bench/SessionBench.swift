@@ -6,7 +6,7 @@ import ArgumentParser
 struct SessionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "session-bench",
-        abstract: "Load tests the Redis client and the session store.",
-        subcommands: [RedisBench.self, StoreBench.self]
+        abstract: "Load tests the Redis client, the session store, and the session server over HTTP.",
+        subcommands: [RedisBench.self, StoreBench.self, HTTPBench.self]
     )
 }

@@ -52,6 +52,9 @@ final class ConsistencyChecks: Sendable {
 
     func examples() -> [String] { violations.withLock { $0.examples } }
 
+    /// How many violations were found so far.
+    var count: Int { violations.withLock { $0.count } }
+
     func rememberRotated(_ token: String) { rotatedAway.withLock { if $0.count < 2000 { $0.append(token) } } }
     func rememberDestroyed(_ token: String) { destroyed.withLock { if $0.count < 2000 { $0.append(token) } } }
 

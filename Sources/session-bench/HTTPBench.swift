@@ -1,0 +1,157 @@
+// HTTPBench: `session-bench http`: virtual users against the session-server API (through HAProxy), with checks.
+
+import ArgumentParser
+import Foundation
+import Glibc
+
+struct HTTPBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "Load tests the session-server API over HTTP(S) and checks session consistency under load.",
+        discussion: """
+            Virtual users share one HTTP/1.1 client (a keep-alive connection each); each has its own cookie jar and \
+            CSRF token.
+
+            Workloads:
+              journeys  each user loops: GET /csrf, POST /login, 5-10 x (GET /me, POST /counter/increment, \
+            PUT /prefs/<key>), POST /renew, GET /me with the renewed-away token (must work within the grace), 2-3 more \
+            rounds, GET /counter and GET /prefs (must match what was acknowledged), POST /logout, GET /me with the \
+            logged-out token (must be 401). After the run, sessions still logged in are renewed if needed and, once the \
+            grace is over, checked (user, counter, prefs) and every renewed-away token is probed (must be 401).
+              ping      every user hammers GET /ping without a cookie.
+              me        sessions are logged in first (untimed), then every user hammers GET /me.
+              all       journeys for --duration, then a ping phase and a me phase of --compare-duration each at the \
+            same concurrency, on the same client path (only the endpoint and the cookie differ). The checks after the \
+            journeys run between the ping and the me phases (the grace runs out during the ping phase).
+
+            Accounts: the server keeps at most 32 sessions per user and evicts the oldest beyond. With many users on \
+            few accounts (200 users on alice and bob), a journey starts only once its account has fewer than \
+            --sessions-per-user bench sessions logged in (the wait is neither counted nor timed), and in the me phase \
+            users share min(users, accounts x --sessions-per-user) sessions (user i uses session i mod that number). \
+            Give more accounts with --login (and the server a users file) for one session per user.
+
+            Report: ops are HTTP requests. In `all`, the top-level ops, ops/s and latencies are the journeys phase's; \
+            per_endpoint holds the journeys' endpoints plus "GET /ping" from the ping phase; the me phase is kept apart \
+            in me_vs_ping.me (with me_vs_ping.ping, and the ratio me/ping ops/s). In the other workloads, per_endpoint \
+            counts add up to ops. errors counts every failed request of the run (transport errors, timeouts, 5xx, \
+            unexpected statuses), all phases and the checks after the run included; violations counts consistency \
+            failures (must be 0), the first few are described. Fewer distinct X-Instance values than --instances is \
+            a violation.
+            """
+    )
+
+    enum Workload: String, ExpressibleByArgument, CaseIterable {
+        case journeys, ping, me, all
+    }
+
+    @Option(help: "Base URL of the app, e.g. https://127.0.0.1:8443 (HAProxy) or http://127.0.0.1:8080.")
+    var url: String
+
+    @Flag(help: "Accept any TLS certificate (a self-signed one): no verification.")
+    var insecure = false
+
+    @Option(help: "Concurrent virtual users.")
+    var users = 200
+
+    @Option(help: "How long to run (the journeys phase in `all`), e.g. 20s.")
+    var duration = BenchDuration(argument: "20s")!
+
+    @Flag(help: "Print exactly one JSON object on standard output.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write an SVG chart of latency by percentile, one line per endpoint.", valueName: "FILE.svg"))
+    var plot: String?
+
+    @Option(name: .customLong("login"), help: ArgumentHelp(
+        "user:password to log in with; repeatable, users take them in turn. Default: alice and bob with the password in SESSION_DEMO_PASSWORD.",
+        valueName: "user:password"))
+    var logins: [String] = []
+
+    @Option(help: "The server's renewal grace: how long a renewed-away token keeps working.")
+    var renewGrace = BenchDuration(argument: "5s")!
+
+    @Option(help: "Distinct X-Instance values the responses must come from (0: no check).")
+    var instances = 3
+
+    @Option(help: "journeys, ping, me, or all (journeys, then ping and me phases compared).")
+    var workload: Workload = .all
+
+    @Option(help: "Sessions the bench keeps logged in at once per account: the server's per-user limit (default 32), beyond which it evicts the oldest.")
+    var sessionsPerUser = 32
+
+    @Option(help: "Length of each of the ping and me phases of `all` (default: max(3s, duration/4)).")
+    var compareDuration: BenchDuration?
+
+    func validate() throws {
+        guard users > 0 else { throw ValidationError("--users must be positive") }
+        guard sessionsPerUser >= 0 else { throw ValidationError("--sessions-per-user must not be negative (0: no cap)") }
+        guard instances >= 0 else { throw ValidationError("--instances must not be negative") }
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw ValidationError("--url must start with http:// or https://")
+        }
+        guard duration.duration > .zero else { throw ValidationError("--duration must be positive") }
+        if workload != .ping { _ = try credentials() }
+    }
+
+    /// The logins the virtual users take in turn.
+    /// - Throws: `ValidationError` when a `--login` is malformed, or none is given and SESSION_DEMO_PASSWORD is unset.
+    func credentials() throws -> [Credentials] {
+        if !logins.isEmpty {
+            return try logins.map { text in
+                guard let credentials = Credentials(text) else { throw ValidationError("--login expects user:password") }
+                return credentials
+            }
+        }
+        guard let password = ProcessInfo.processInfo.environment["SESSION_DEMO_PASSWORD"], !password.isEmpty else {
+            throw ValidationError("no password known: pass --login user:password, or set SESSION_DEMO_PASSWORD for the demo users alice and bob")
+        }
+        return [Credentials(username: "alice", password: password), Credentials(username: "bob", password: password)]
+    }
+
+    /// The live progress line and phase titles go to standard error, only when it is a terminal and no JSON was asked for.
+    var showProgress: Bool { !json && isatty(2) == 1 }
+
+    func run() async throws {
+        let logins = workload == .ping ? [] : try credentials()
+        let target = HTTPTarget(url: url, insecure: insecure, connections: users)
+        let context = HTTPBenchContext(target: target, grace: renewGrace.duration, checks: ConsistencyChecks(),
+                                       slots: LoginSlots(perUser: sessionsPerUser))
+        let outcome: Result<HTTPBenchOutcome, any Error>
+        do {
+            outcome = .success(try await HTTPBenchRun(bench: self, logins: logins, context: context).run())
+        } catch {
+            outcome = .failure(error)
+        }
+        try await target.shutdown()
+        try report(outcome.get(), checks: context.checks)
+    }
+
+    /// Prints the report (JSON or table) and writes the plot.
+    func report(_ outcome: HTTPBenchOutcome, checks: ConsistencyChecks) throws {
+        var report = outcome.report
+        if let plot {
+            var series = report.per_endpoint.map { endpoints in
+                endpoints.keys.sorted().compactMap { name in
+                    outcome.latencies[name].map { LatencyPlot.Series(name: name == "GET /ping" && workload == .all ? "GET /ping (ping phase)" : name, latencies: $0) }
+                }
+            } ?? []
+            if let me = outcome.mePhase { series.append(.init(name: "GET /me (me phase)", latencies: me)) }
+            let title = "session-bench http \(workload.rawValue): \(users) users, latency by percentile"
+            do {
+                try LatencyPlot(title: title, series: series).write(to: plot)
+            } catch {
+                throw ValidationError("cannot write \(plot): \(error)")
+            }
+        }
+        report.violations = checks.count
+        if json {
+            print(report.json())
+        } else {
+            print(report.table())
+            print(report.endpointTable())
+            for error in outcome.firstErrors { print("error: \(error)") }
+            for violation in checks.examples() { print("violation: \(violation)") }
+            if let plot { print("plot written to \(plot)") }
+        }
+    }
+}

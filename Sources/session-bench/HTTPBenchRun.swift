@@ -1,0 +1,203 @@
+// HTTPBenchRun: the phases of an http bench run (warm-up, journeys, ping, me, checks) and their report.
+
+import ArgumentParser
+import Foundation
+import Histogram
+
+/// What a run produced: its report (violations still to fill in), and the latencies to plot.
+struct HTTPBenchOutcome {
+    var report: BenchReport
+    /// Latencies per per_endpoint name.
+    var latencies: [String: Histogram<UInt64>]
+    /// The me phase's latencies (`all` only).
+    var mePhase: Histogram<UInt64>?
+    var firstErrors: [String]
+}
+
+/// One run of `session-bench http`.
+struct HTTPBenchRun: Sendable {
+    let url: String
+    let users: Int
+    let duration: BenchDuration
+    let compareDuration: BenchDuration?
+    let workload: HTTPBench.Workload
+    let expectedInstances: Int
+    let showProgress: Bool
+    let logins: [Credentials]
+    let context: HTTPBenchContext
+
+    init(bench: HTTPBench, logins: [Credentials], context: HTTPBenchContext) {
+        url = bench.url
+        users = bench.users
+        duration = bench.duration
+        compareDuration = bench.compareDuration
+        workload = bench.workload
+        expectedInstances = bench.instances
+        showProgress = bench.showProgress
+        self.logins = logins
+        self.context = context
+    }
+
+    private var newUser: @Sendable (Int) -> VirtualUser {
+        { [logins] index in VirtualUser(index: index, credentials: logins.isEmpty ? nil : logins[index % logins.count]) }
+    }
+
+    private func runner(_ duration: Duration) -> LoadRunner {
+        LoadRunner(concurrency: users, duration: duration, showProgress: showProgress)
+    }
+
+    private func phase(_ text: String) {
+        if showProgress { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+    }
+
+    func run() async throws -> HTTPBenchOutcome {
+        var instances = Set<String>()
+        var extra = VerificationTally()
+        var firstErrors: [String] = []
+
+        // Warm-up, untimed: every user opens its connection (TLS handshake included) with one GET /ping.
+        let (warmed, warmTally) = await Self.forEach((0..<users).map(newUser)) { user in
+            var tally = VerificationTally()
+            do { _ = try await user.ping(context: context) } catch { tally.failed(error) }
+            return tally
+        }
+        guard warmTally.errors < users else {
+            throw ValidationError("cannot reach \(url): \(warmTally.firstErrors.first ?? "no answer")")
+        }
+        extra.add(warmTally)
+        warmed.forEach { instances.formUnion($0.instances) }
+
+        let comparePhase = compareDuration?.duration ?? max(.seconds(3), duration.duration / 4)
+        var report: BenchReport
+        var latencies: [String: Histogram<UInt64>] = [:]
+        var meLatencies: Histogram<UInt64>?
+        switch workload {
+        case .ping, .me:
+            let result: LoadResult
+            if workload == .ping {
+                result = await pingPhase(duration.duration, instances: &instances)
+            } else {
+                result = await mePhase(duration.duration, instances: &instances, tally: &extra)
+            }
+            report = BenchReport(mode: "http", workload: workload.rawValue, concurrency: users, connections: users, result: result)
+            report.per_endpoint = result.labelled.mapValues { BenchReport.Endpoint($0, elapsedSeconds: result.elapsedSeconds) }
+            latencies = result.labelled.mapValues(\.latencies)
+            firstErrors = result.firstErrors
+        case .journeys, .all:
+            phase("journeys: \(users) users for \(duration)")
+            let (result, journeyUsers) = await runner(duration.duration).run(workers: newUser) { user, _ in
+                try await user.journeyStep(context: context)
+            }
+            firstErrors = result.firstErrors
+            // Untimed: renew the sessions still logged in, probe pending logouts.
+            let (settled, settleTally) = await Self.forEach(journeyUsers) { user in await user.settle(context: context) }
+            extra.add(settleTally)
+            report = BenchReport(mode: "http", workload: workload.rawValue, concurrency: users, connections: users, result: result)
+            report.per_endpoint = result.labelled.mapValues { BenchReport.Endpoint($0, elapsedSeconds: result.elapsedSeconds) }
+            latencies = result.labelled.mapValues(\.latencies)
+            var pingResult: LoadResult?
+            if workload == .all {
+                // The grace runs out while the ping phase runs.
+                phase("ping: \(users) users for \(BenchDuration.text(comparePhase))")
+                pingResult = await pingPhase(comparePhase, instances: &instances)
+            }
+            // Wait out the last grace, then check the held sessions and the renewed-away tokens (freeing the slots).
+            if let over = settled.compactMap({ $0.graceOver(grace: context.grace) }).max(), over > .now {
+                phase("waiting \(BenchDuration.text(over - .now)) for the renewal grace to end")
+                try? await Task.sleep(until: over)
+            }
+            let (verified, verifyTally) = await Self.forEach(settled) { user in await user.verifyAfterGrace(context: context) }
+            extra.add(verifyTally)
+            verified.forEach { instances.formUnion($0.instances) }
+            if let ping = pingResult {
+                phase("me: \(users) users for \(BenchDuration.text(comparePhase))")
+                let me = await self.mePhase(comparePhase, instances: &instances, tally: &extra)
+                let pingFigures = BenchReport.Endpoint(ping.labelled["GET /ping"] ?? LabelledResult(errors: ping.errors), elapsedSeconds: ping.elapsedSeconds)
+                let meFigures = BenchReport.Endpoint(me.labelled["GET /me"] ?? LabelledResult(errors: me.errors), elapsedSeconds: me.elapsedSeconds)
+                report.per_endpoint?["GET /ping"] = pingFigures
+                latencies["GET /ping"] = ping.latencies
+                meLatencies = me.latencies
+                report.me_vs_ping = BenchReport.MeVsPing(ping: pingFigures, me: meFigures)
+                extra.errors += ping.errors + me.errors
+                firstErrors += (ping.firstErrors + me.firstErrors).prefix(max(0, 3 - firstErrors.count))
+            }
+            report.journeys = verified.reduce(0) { $0 + $1.journeysCompleted }
+            report.checks = BenchReport.Checks(
+                renewed_away_probed: extra.renewedAwayProbed, sessions_verified: extra.sessionsVerified,
+                logged_out_probed: report.journeys! + extra.loggedOutProbed
+            )
+        }
+        report.errors += extra.errors
+        firstErrors += extra.firstErrors.prefix(max(0, 3 - firstErrors.count))
+        report.instances_seen = instances.sorted()
+        if expectedInstances > 0 && instances.count < expectedInstances {
+            context.checks.violation("responses came from \(instances.count) distinct X-Instance values (\(instances.sorted().joined(separator: ", "))), expected at least \(expectedInstances)")
+        }
+        return HTTPBenchOutcome(report: report, latencies: latencies, mePhase: meLatencies, firstErrors: firstErrors)
+    }
+
+    /// Every user hammers GET /ping for `duration`.
+    private func pingPhase(_ duration: Duration, instances: inout Set<String>) async -> LoadResult {
+        let (result, states) = await runner(duration).run(workers: newUser) { user, _ in
+            .done(try await user.ping(context: context))
+        }
+        states.forEach { instances.formUnion($0.instances) }
+        return result
+    }
+
+    /// Sessions are logged in (untimed): one per user, or, when the accounts' slots are fewer than the users, one
+    /// per slot, shared (user i uses session i mod sessions). Every user hammers GET /me for `duration`; then the
+    /// sessions are logged out (untimed).
+    private func mePhase(_ duration: Duration, instances: inout Set<String>, tally: inout VerificationTally) async -> LoadResult {
+        let slots = context.slots.perUser
+        let sessions = slots > 0 ? min(users, slots * max(logins.count, 1)) : users
+        let (owners, loginTally) = await Self.forEach((0..<sessions).map(newUser)) { user in
+            var tally = VerificationTally()
+            do {
+                _ = user.acquireSlot(context: context)
+                try await user.logIn(context: context)
+            } catch {
+                tally.failed(error)
+            }
+            return tally
+        }
+        tally.add(loginTally)
+        let (result, states) = await runner(duration).run(workers: { [newUser] index in
+            var user = newUser(index)
+            let owner = owners[index % sessions]
+            (user.jar, user.csrf, user.loggedIn) = (owner.jar, owner.csrf, owner.loggedIn)
+            return user
+        }) { user, _ in
+            .done(try await user.me(context: context))
+        }
+        states.forEach { instances.formUnion($0.instances) }
+        let (loggedOut, _) = await Self.forEach(owners) { user in
+            await user.logOutQuietly(context: context)
+            return VerificationTally()
+        }
+        loggedOut.forEach { instances.formUnion($0.instances) }
+        return result
+    }
+
+    /// Runs `body` on every user concurrently (untimed work between phases); returns the users and the sum of tallies.
+    static func forEach(
+        _ users: [VirtualUser], _ body: @escaping @Sendable (inout VirtualUser) async -> VerificationTally
+    ) async -> ([VirtualUser], VerificationTally) {
+        await withTaskGroup(of: (Int, VirtualUser, VerificationTally).self) { group in
+            for (index, user) in users.enumerated() {
+                group.addTask {
+                    var user = user
+                    let tally = await body(&user)
+                    return (index, user, tally)
+                }
+            }
+            var done = users
+            var total = VerificationTally()
+            for await (index, user, tally) in group {
+                done[index] = user
+                total.add(tally)
+            }
+            return (done, total)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// HTTPTarget: the one AsyncHTTPClient of an http bench run and the requests every virtual user sends through it.
+
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// One response, reduced to what the bench looks at.
+struct HTTPReply: Sendable {
+    let status: Int
+    /// The `X-Instance` header: which session-server answered (`nil` when absent, e.g. a proxy's own error page).
+    let instance: String?
+    let setCookies: [String]
+    let body: [UInt8]
+
+    /// The body decoded as `T`, or `nil` when it is not that JSON.
+    func decode<T: Decodable>(_ type: T.Type) -> T? {
+        try? JSONDecoder().decode(T.self, from: Data(body))
+    }
+
+    /// The `{"error": "..."}` message of the body, or its first bytes.
+    var errorText: String {
+        if let error = decode(ErrorReply.self) { return error.error }
+        return String(decoding: body.prefix(120), as: UTF8.self)
+    }
+}
+
+/// `{"error": "..."}`.
+struct ErrorReply: Decodable { let error: String }
+
+/// The application under test: its base URL and the single HTTP client all virtual users share.
+///
+/// One `HTTPClient` on NIO's shared multi-threaded event loop group (one thread per core), HTTP/1.1 only (the proxy
+/// speaks HTTP/1.1), with a per-host connection soft limit of at least the number of virtual users, so that every
+/// user can have a request in flight on its own keep-alive connection.
+struct HTTPTarget: Sendable {
+    let baseURL: String
+    let client: HTTPClient
+    /// How long one request may take before it counts as failed.
+    let requestTimeout: TimeAmount = .seconds(30)
+
+    /// Makes the client.
+    /// - Parameters:
+    ///   - url: base URL, `http://` or `https://`, without a path (a trailing `/` is dropped).
+    ///   - insecure: accept any certificate (a self-signed one on a test proxy): no verification at all.
+    ///   - connections: the per-host connection soft limit.
+    init(url: String, insecure: Bool, connections: Int) {
+        baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if insecure { tls.certificateVerification = .none }
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            timeout: .init(connect: .seconds(10), read: .seconds(30)),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(connections, 1))
+        )
+        configuration.httpVersion = .http1Only
+        configuration.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Sends one request and reads the whole response.
+    /// - Parameters:
+    ///   - method: the HTTP method.
+    ///   - path: the path, starting with `/`.
+    ///   - cookies: the `Cookie` header value, if any.
+    ///   - csrf: the `X-CSRF-Token` header value, if any.
+    ///   - json: a JSON body, sent with `Content-Type: application/json`.
+    /// - Throws: transport errors and timeouts from AsyncHTTPClient.
+    func send(_ method: HTTPMethod, _ path: String, cookies: String? = nil, csrf: String? = nil, json: [UInt8]? = nil) async throws -> HTTPReply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let cookies { request.headers.add(name: "Cookie", value: cookies) }
+        if let csrf { request.headers.add(name: "X-CSRF-Token", value: csrf) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: json))
+        }
+        let response = try await client.execute(request, timeout: requestTimeout)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return HTTPReply(
+            status: Int(response.status.code),
+            instance: response.headers.first(name: "X-Instance"),
+            setCookies: response.headers["Set-Cookie"],
+            body: Array(body.readableBytesView)
+        )
+    }
+
+    /// Shuts the client down (waits for its connections to close).
+    func shutdown() async throws {
+        try await client.shutdown()
+    }
+}
