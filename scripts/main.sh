@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: builds in release mode and runs the client and store benches on an embedded redis-server (or $REDIS_URL).
+# The main job: release build, the client and store benches, then the demo topology (3 servers behind HAProxy) and its HTTP bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-packages.sh
@@ -22,3 +22,6 @@ echo "== session-bench store --workload load, compared with redis-benchmark GET"
 if [ -x ../shared/tools/compare-with-redis-benchmark ]; then
   ../shared/tools/compare-with-redis-benchmark "$bench" store --workload load --sessions 10000
 fi
+echo
+echo "== the demo topology: redis-server, 3 session-servers, HAProxy with TLS; session-bench http (${BENCH_USERS:-200} users)"
+bash scripts/topology.sh bench

@@ -24,8 +24,9 @@ struct HTTPBench: AsyncParsableCommand {
             same concurrency, on the same client path (only the endpoint and the cookie differ). The checks after the \
             journeys run between the ping and the me phases (the grace runs out during the ping phase).
 
-            Accounts: the server keeps at most 32 sessions per user and evicts the oldest beyond. With many users on \
-            few accounts (200 users on alice and bob), a journey starts only once its account has fewer than \
+            Accounts: a server keeps at most so many sessions per user and evicts the oldest beyond (session-server: \
+            1000, --max-sessions-per-user; the store's default is 32). With many users on few accounts (200 users on \
+            alice and bob) and a lower limit, a journey starts only once its account has fewer than \
             --sessions-per-user bench sessions logged in (the wait is neither counted nor timed), and in the me phase \
             users share min(users, accounts x --sessions-per-user) sessions (user i uses session i mod that number). \
             Give more accounts with --login (and the server a users file) for one session per user.
@@ -76,8 +77,8 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "journeys, ping, me, or all (journeys, then ping and me phases compared).")
     var workload: Workload = .all
 
-    @Option(help: "Sessions the bench keeps logged in at once per account: the server's per-user limit (default 32), beyond which it evicts the oldest.")
-    var sessionsPerUser = 32
+    @Option(help: "Sessions the bench keeps logged in at once per account (0: no cap): the server's per-user limit, beyond which it evicts the oldest (session-server's default: 1000).")
+    var sessionsPerUser = 1000
 
     @Option(help: "Length of each of the ping and me phases of `all` (default: max(3s, duration/4)).")
     var compareDuration: BenchDuration?

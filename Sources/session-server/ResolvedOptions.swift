@@ -63,6 +63,14 @@ struct ResolvedOptions {
         if let idle = try duration(command.idleTimeout, "SESSION_IDLE_TIMEOUT") { settings.expiry.idleTimeout = idle }
         if let absolute = try duration(command.absoluteTimeout, "SESSION_ABSOLUTE_TIMEOUT") { settings.expiry.absoluteTimeout = absolute }
         if let grace = try duration(command.renewGrace, "SESSION_RENEW_GRACE") { settings.rotation.renewalGrace = grace }
+        // The store's default (32) suits real accounts; the demo's alice and bob are shared by hundreds of virtual users.
+        settings.maximumSessionsPerUser = Self.demoSessionsPerUser
+        if let limit = command.maxSessionsPerUser {
+            settings.maximumSessionsPerUser = limit
+        } else if let text = env("SESSION_MAX_SESSIONS_PER_USER") {
+            guard let limit = Int(text) else { throw ValidationError("SESSION_MAX_SESSIONS_PER_USER: not a number: \(text)") }
+            settings.maximumSessionsPerUser = limit
+        }
         do { try settings.validate() } catch { throw ValidationError("invalid session settings: \(error)") }
         sessionConfiguration = settings
 
@@ -79,6 +87,9 @@ struct ResolvedOptions {
             startupNotes.append("demo users: alice / \(alice), bob / \(bob)")
         }
     }
+
+    /// The default session limit per user of the example server.
+    static let demoSessionsPerUser = 1000
 
     /// The hostname, or `server-<port>` when there is none.
     static func defaultInstanceID(port: Int) -> String {

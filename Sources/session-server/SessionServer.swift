@@ -20,7 +20,7 @@ struct SessionServer: AsyncParsableCommand {
         discussion: """
             Every option can also be set by an environment variable: SESSION_HOST, SESSION_PORT, SESSION_REDIS_URL, \
             SESSION_MEMORY (1), SESSION_INSTANCE_ID, SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, \
-            SESSION_SECRET, SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1). Command-line options win.
+            SESSION_MAX_SESSIONS_PER_USER, SESSION_SECRET, SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1). Command-line options win.
             Without --users, the demo users alice and bob get the password from SESSION_DEMO_PASSWORD, or random \
             ones printed at start-up.
             """
@@ -49,6 +49,9 @@ struct SessionServer: AsyncParsableCommand {
 
     @Option(help: "Grace window for the old token after renewal, e.g. 5s. (env: SESSION_RENEW_GRACE)")
     var renewGrace: ServerDuration?
+
+    @Option(help: "Most sessions one user may have; the oldest is ended beyond it (default 1000: the demo accounts are shared by load tests). (env: SESSION_MAX_SESSIONS_PER_USER)")
+    var maxSessionsPerUser: Int?
 
     @Option(help: "HMAC secret, at least 32 bytes; required with --redis; default: random per process. (env: SESSION_SECRET)")
     var secret: String?
