@@ -8,13 +8,10 @@ bash scripts/ensure-packages.sh
 SESSION_SECRET=validate-only-0123456789abcdef0123 SESSION_DEMO_PASSWORD=validate-only docker-compose config -q
 for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 swift build --build-tests
-# The suite takes seconds. A rare hang (every task suspended, no timer armed; seen once in about ten full
-# clean-clone runs, under investigation) must not stall CI: bound each run and try a second time, loudly.
-for attempt in 1 2; do
-  status=0
-  timeout --kill-after=10 300 swift test --skip-build "$@" || status=$?
-  [ "$status" -eq 0 ] && exit 0
-  if [ "$status" -ne 124 ] && [ "$status" -ne 137 ]; then exit "$status"; fi
-  echo "test run $attempt did not finish within 300 s (known intermittent hang); retrying once" >&2
-done
-exit 1
+# The suite takes well under a minute. Bound it anyway so that a hang fails CI clearly instead of stalling it.
+status=0
+timeout --kill-after=10 300 swift test --skip-build "$@" || status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "the test run did not finish within 300 s: a test hangs" >&2
+fi
+exit "$status"

@@ -17,6 +17,9 @@ func withRedis(_ body: @Sendable (RedisClient, RedisServerProcess) async throws 
         client.shutdown()
         runner.cancel()
     }
+    // The short lease timeout is for the tests' outage cases; the first connection may take longer to open on a
+    // loaded machine, so open it before the test starts.
+    _ = try await client.withConnection(timeout: .seconds(30)) { try await $0.send("PING") }
     try await body(client, server)
     client.shutdown()
     _ = try? await runner.value
