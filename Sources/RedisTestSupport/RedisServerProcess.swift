@@ -8,8 +8,9 @@ import Glibc
 ///
 /// ```swift
 /// let server = try await RedisServerProcess.start()
-/// defer { server.stop() }
 /// let configuration = try RedisConnectionConfiguration(url: server.url)
+/// …
+/// await server.stop()   // or let it go: deinit sends SIGKILL
 /// ```
 public final class RedisServerProcess: Sendable {
     /// Why a server could not be started.
@@ -68,10 +69,10 @@ public final class RedisServerProcess: Sendable {
         throw lastError ?? StartError(description: "redis-server did not start")
     }
 
-    /// Sends SIGKILL (no shutdown, no save), as a crash would.
-    public func kill() {
+    /// Sends SIGKILL (no shutdown, no save), as a crash would, and waits until the process has exited.
+    public func kill() async {
         process.kill(signal: SIGKILL)
-        _ = process.waitUntilExit(timeout: .seconds(10))
+        _ = await process.waitUntilExit(timeout: .seconds(10))
     }
 
     /// Pauses the process (SIGSTOP): connections stay open but nothing is answered.
@@ -82,12 +83,12 @@ public final class RedisServerProcess: Sendable {
 
     /// Stops the server (SIGTERM, then SIGKILL if it is still running after 3 seconds) and waits for it to exit.
     /// (A child spawned from a thread that blocks SIGTERM inherits that mask and never sees the SIGTERM.)
-    public func stop() {
+    public func stop() async {
         process.kill(signal: SIGCONT)
         process.kill(signal: SIGTERM)
-        if !process.waitUntilExit(timeout: .seconds(3)) {
+        if await !process.waitUntilExit(timeout: .seconds(3)) {
             process.kill(signal: SIGKILL)
-            _ = process.waitUntilExit(timeout: .seconds(10))
+            _ = await process.waitUntilExit(timeout: .seconds(10))
         }
     }
 
@@ -126,7 +127,8 @@ public final class RedisServerProcess: Sendable {
         try process.run()
         let box = ProcessBox(process)
         for _ in 0..<200 {
-            if canConnect(port: port) { return box }
+            // Redis binds its TCP port a moment before it creates the Unix socket: wait for both.
+            if canConnect(port: port) && FileManager.default.fileExists(atPath: directory + "/redis.sock") { return box }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(25))
         }
@@ -186,11 +188,18 @@ private final class ProcessBox: Sendable {
     }
 
     /// Waits for the process to be reaped; `false` when it still runs after `timeout`. `Process.waitUntilExit()`
-    /// spins a run loop that may never see the exit when called from a Swift concurrency thread, so poll instead.
-    func waitUntilExit(timeout: Duration) -> Bool {
+    /// spins a run loop that may never see the exit when called from a Swift concurrency thread, and would block
+    /// that thread, so poll with `Task.sleep` instead.
+    func waitUntilExit(timeout: Duration) async -> Bool {
         let current = lock.withLock { process }
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while current.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        while current.isRunning && ContinuousClock.now < deadline {
+            do {
+                try await Task.sleep(for: .milliseconds(10))
+            } catch {
+                usleep(10_000)  // cancelled: still wait (briefly blocking) rather than spin
+            }
+        }
         return !current.isRunning
     }
 

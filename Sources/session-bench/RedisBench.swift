@@ -69,7 +69,7 @@ struct RedisBench: AsyncParsableCommand {
         }
         client.shutdown()
         try await pool.value
-        embedded?.stop()
+        await embedded?.stop()
     }
 }
 

@@ -48,6 +48,6 @@ struct StoreTarget: Sendable {
     func close() async throws {
         client?.shutdown()
         _ = try await pool?.value
-        embedded?.stop()
+        await embedded?.stop()
     }
 }

@@ -93,10 +93,10 @@ struct SessionServer: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            backend.embedded?.stop()
+            await backend.embedded?.stop()
             throw error
         }
-        backend.embedded?.stop()
+        await backend.embedded?.stop()
         logger.notice("session-server stopped")
     }
 }

@@ -137,7 +137,7 @@ struct RedisConnectionTests {
                 }
             }
             try await Task.sleep(for: .milliseconds(200))
-            server.kill()
+            await server.kill()
             try await group.waitForAll()
         }
         let result = outcomes.counts.withLock(annotatedBy: outcomes) { $0 }

@@ -52,7 +52,7 @@ import Testing
             let app = try makeApp(store: store)
             try await app.test(.router) { client in
                 let session = try await anonymousSession(client)
-                server.kill()          // SIGKILL: a crashed Redis (SIGTERM via stop() did not end the child here)
+                await server.kill()          // SIGKILL: a crashed Redis (SIGTERM via stop() did not end the child here)
                 let load = try await client.execute(uri: "/whoami", method: .get, headers: headers(cookie: session.cookie))
                 #expect(load.status == .serviceUnavailable)
                 #expect(load.text.contains("\"error\""))

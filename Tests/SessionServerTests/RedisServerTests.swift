@@ -14,7 +14,6 @@ import Testing
 @Suite struct RedisServerTests {
     @Test func healthzAndFailClosedWhenRedisDies() async throws {
         let redis = try await RedisServerProcess.start()
-        defer { redis.stop() }
         let backend = try await StoreBackend.open(
             memory: false, redisURL: redis.url, keyring: .ephemeral(), configuration: .init(),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -33,7 +32,7 @@ import Testing
             #expect(try await browser.send(http, .post, "/counter/increment").json()["value"] as? Int == 1)
             #expect(try await browser.send(http, .get, "/me").status == .ok)
 
-            redis.kill()
+            await redis.kill()
             let health = try await http.execute(uri: "/healthz", method: .get)
             #expect(health.status == .serviceUnavailable)
             #expect(try health.json()["error"] is String)
