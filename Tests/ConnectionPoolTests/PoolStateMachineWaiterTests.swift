@@ -102,4 +102,35 @@ struct PoolStateMachineWaiterTests {
         #expect(machine.releaseShared(slotID: 0, now: now).served == ["e2@0"])
         #expect(machine.releaseExclusive(slotID: 0, now: now).served == ["s3@0"])
     }
+
+    /// The case behind an intermittent test hang: a waiter's deadline passes while the connection it asked for is
+    /// still being opened. The waiter fails with a clear error, and the connection that arrives late is kept for
+    /// the next request, neither handed to the failed waiter nor leaked.
+    @Test func waiterFailsAtItsDeadlineWhileItsConnectionIsStillOpening() throws {
+        var clock = TestClock()
+        var machine = makeMachine {
+            $0.connections.minimum = 1
+            $0.connections.maximum = 2
+            $0.timeouts.leaseTimeout = .milliseconds(200)
+        }
+        _ = machine.start(now: clock.now)
+        _ = machine.open(0, at: clock.now)
+        #expect(machine.exclusiveSlot(at: clock.now) == 0)
+        let waiting = machine.enqueue("w1", id: 1, kind: .exclusive, now: clock.now)
+        #expect(waiting.create == [1], "the waiter asks for a second connection")
+        let deadline = try #require(waiting.timers.first)
+
+        clock.advance(by: .milliseconds(200))
+        let expired = machine.timerFired(deadline, now: clock.now)
+        #expect(expired.failed == ["w1"])
+        #expect(expired.failures == [.leaseTimeout])
+        #expect(machine.statistics == PoolStatistics(leased: 1, connecting: 1))
+
+        clock.advance(by: .milliseconds(300))
+        let late = machine.open(1, at: clock.now)
+        #expect(late.served.isEmpty)
+        #expect(late.close.isEmpty)
+        #expect(machine.statistics == PoolStatistics(leased: 1, idle: 1))
+        #expect(machine.exclusiveSlot(at: clock.now) == 1, "the late connection serves the next request")
+    }
 }
