@@ -20,8 +20,9 @@ esac
 
 bash scripts/ensure-packages.sh
 build=${BUILD:-release}
-swift build -c "$build" --product session-server
-[ "$command" = bench ] && swift build -c "$build" --product session-bench
+# Progress goes to stderr, so that `bench --json` prints only the report on stdout.
+swift build -c "$build" --product session-server >&2
+[ "$command" = bench ] && swift build -c "$build" --product session-bench >&2
 bin=$(swift build -c "$build" --show-bin-path)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/session-topology.XXXXXX")
@@ -116,7 +117,7 @@ for _ in range(300):
 sys.exit(f"only {sorted(seen)} answered through HAProxy")
 EOF
 
-echo "topology up: $url (HAProxy, TLS, self-signed) -> app1 :$port1, app2 :$port2, app3 :$port3; redis $redis_url"
+echo "topology up: $url (HAProxy, TLS, self-signed) -> app1 :$port1, app2 :$port2, app3 :$port3; redis $redis_url" >&2
 if [ "$command" = up ]; then
   echo "demo users: alice and bob, password: $SESSION_DEMO_PASSWORD"
   echo "try: curl -k $url/ping   (Ctrl-C stops everything)"
@@ -128,4 +129,4 @@ out=${OUT_DIR:-$root/.build/topology-report}
 mkdir -p "$out"
 "$bin/session-bench" http --url "$url" --insecure --users "${BENCH_USERS:-200}" --duration "${BENCH_DURATION:-20s}" \
   --renew-grace "$grace" --plot "$out/http-latency.svg" "$@"
-echo "latency chart: $out/http-latency.svg"
+echo "latency chart: $out/http-latency.svg" >&2
