@@ -13,5 +13,10 @@ status=0
 timeout --kill-after=10 300 swift test --skip-build "$@" || status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "the test run did not finish within 300 s: a test hangs" >&2
+  # `timeout` ends `swift test`, but the test binary runs in a process group of its own: end it and its servers.
+  for pid in $(pgrep -f 'swift-redis-sessionsPackageTests\.xctest' || true); do
+    pkill -KILL -P "$pid" || true
+    kill -KILL "$pid" 2>/dev/null || true
+  done
 fi
 exit "$status"

@@ -114,8 +114,6 @@ struct RedisConnectionTests {
 
     @Test("a killed server fails every command with a typed error and nothing hangs")
     func serverKilledMidLoad() async throws {
-        // With the default disposition a SIGPIPE would end the test process: the client must never raise one.
-        signal(SIGPIPE, SIG_DFL)
         let server = try await RedisServerProcess.start()
         let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
         let outcomes = Outcomes()
@@ -149,6 +147,41 @@ struct RedisConnectionTests {
         let fresh = try await RedisConnection.connect(configuration: .init(url: server.url))
         #expect(try await fresh.send("PING") == .status("PONG"))
         fresh.close()
+    }
+
+    @Test("with SIGPIPE at its default disposition, writing to a killed server never ends the process")
+    func noSIGPIPE() async {
+        // hiredis 0.14 writes with write(), which raises SIGPIPE on a reset socket; with the default disposition that
+        // ends the process. The connection thread blocks SIGPIPE and polls (and reads) between writes, so it never
+        // happens. The disposition is process-wide, and SwiftNIO (used by other tests in this binary) relies on it
+        // being ignored, so the check runs in a child process of its own: an exit test.
+        await #expect(processExitsWith: .success) {
+            signal(SIGPIPE, SIG_DFL)
+            // Large values under load keep writes in flight (several write() calls per command) when the server
+            // goes away, so some write lands on a socket the peer has already reset.
+            let value = [UInt8](repeating: 120, count: 1 << 20)
+            for _ in 0..<3 {
+                let server = try await RedisServerProcess.start()
+                let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<16 {
+                        group.addTask {
+                            while true {
+                                do {
+                                    _ = try await connection.send("SET", "key\(index)", value)
+                                } catch let error as RedisError where error.retiredConnection {
+                                    return
+                                }
+                            }
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                    await server.kill()
+                    try await group.waitForAll()
+                }
+                if !connection.isClosed { exit(2) }  // the connection must be retired
+            }
+        }
     }
 
     @Test("a queued command is removed when its task is cancelled")
