@@ -13,12 +13,15 @@ import Glibc
 final class ChildProcess: Sendable {
     /// A short name for messages (`app1`, `haproxy`).
     let name: String
+    /// The executable's path.
+    let executable: String
     /// Where its output goes.
     let logPath: String
     private let process: Process
 
-    private init(name: String, logPath: String, process: Process) {
+    private init(name: String, executable: String, logPath: String, process: Process) {
         self.name = name
+        self.executable = executable
         self.logPath = logPath
         self.process = process
     }
@@ -54,8 +57,11 @@ final class ChildProcess: Sendable {
         } catch {
             throw TopologyError("cannot start \(name) (\(executable)): \(error)")
         }
-        return ChildProcess(name: name, logPath: logPath, process: process)
+        return ChildProcess(name: name, executable: executable, logPath: logPath, process: process)
     }
+
+    /// The process ID.
+    var pid: Int32 { process.processIdentifier }
 
     /// Whether the process still runs (has not been reaped).
     var isRunning: Bool { process.isRunning }

@@ -14,7 +14,7 @@ struct RedisOutageTests {
         try await alice.login("alice")
         #expect(try await alice.send(.POST, "/counter/increment").int("value") == 1)
 
-        await offThread { topology.redis.kill() }  // SIGKILL, as a crash would; waits until it is gone
+        await topology.killRedis()  // SIGKILL, as a crash would; waits until it is gone
 
         // Every instance reports the outage on its own port, and still answers /ping.
         for index in topology.instancePorts.indices {
@@ -35,7 +35,7 @@ struct RedisOutageTests {
             }
         }
 
-        try await topology.redis.restart()
+        try await topology.restartRedis()
         // The instances reconnect (pool back-off at most 5 s), then HAProxy needs two good health checks.
         try await topology.waitUntil("all three instances are healthy again", timeout: .seconds(20), interval: .milliseconds(200)) {
             for index in topology.instancePorts.indices {

@@ -2,42 +2,107 @@
 
 import AsyncHTTPClient
 import Foundation
+import HiredisClient
+import NIOCore
+import NIOPosix
 import RedisTestSupport
 import Synchronization
 
-/// The processes, Redis server and HTTP client of one topology, recorded as they are started.
+/// The processes, Redis server and HTTP client of one topology, recorded as they are started, and the
+/// ``Watchdog`` that kills the processes should this test process die before it can stop them.
 final class StartedProcesses: Sendable {
     private struct State {
         var children: [ChildProcess] = []
         var redis: RedisServerProcess?
+        var redisPID: Int32?
         var client: HTTPClient?
+        var eventLoops: MultiThreadedEventLoopGroup?
         var stopped = false
     }
 
     /// The scratch directory: logs, certificate.
     let directory: String
+    private let watchdog: Watchdog
     private let state = Mutex(State())
 
-    init(directory: String) { self.directory = directory }
+    init(directory: String) throws {
+        self.directory = directory
+        self.watchdog = try Watchdog.start()
+    }
 
-    func add(_ child: ChildProcess) { state.withLock { $0.children.append(child) } }
-    func setRedis(_ redis: RedisServerProcess) { state.withLock { $0.redis = redis } }
-    func setClient(_ client: HTTPClient) { state.withLock { $0.client = client } }
+    /// Records a child; `watched` ones are killed by the watchdog if this process dies.
+    func add(_ child: ChildProcess, watched: Bool = true) {
+        state.withLock { $0.children.append(child) }
+        if watched { watchdog.watch(pid: child.pid, name: URL(fileURLWithPath: child.executable).lastPathComponent) }
+    }
 
-    /// Stops everything once: the HTTP client, then HAProxy and the instances together (SIGTERM, SIGKILL after
-    /// 2 s), then Redis (on its own thread: `RedisServerProcess.stop()` blocks while it waits), and removes the
-    /// scratch directory.
-    func stopAll() async {
-        let (children, redis, client) = state.withLock { state -> ([ChildProcess], RedisServerProcess?, HTTPClient?) in
-            if state.stopped { return ([], nil, nil) }
-            state.stopped = true
-            return (state.children, state.redis, state.client)
+    /// Records the Redis server and has the watchdog watch its current process.
+    func setRedis(_ redis: RedisServerProcess) async throws {
+        state.withLock { $0.redis = redis }
+        try await watchRedis(redis)
+    }
+
+    /// Kills Redis (SIGKILL, as a crash would), off the cooperative pool since it waits until the process is gone.
+    func killRedis(_ redis: RedisServerProcess) async {
+        await offThread { redis.kill() }
+        if let pid = state.withLock({ $0.redisPID }) { watchdog.forget(pid: pid) }
+    }
+
+    /// Restarts Redis on its port and watches the new process.
+    func restartRedis(_ redis: RedisServerProcess) async throws {
+        try await redis.restart()
+        try await watchRedis(redis)
+    }
+
+    /// `RedisServerProcess` does not expose its PID; Redis tells it in `INFO server`.
+    private func watchRedis(_ redis: RedisServerProcess) async throws {
+        let connection = try await RedisConnection.connect(configuration: .init(url: redis.url))
+        defer { connection.close() }
+        let info = try await connection.send("INFO", "server").string ?? ""
+        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("process_id:") }),
+            let pid = Int32(line.dropFirst("process_id:".count))
+        else { throw TopologyError("no process_id in INFO server") }
+        state.withLock { $0.redisPID = pid }
+        watchdog.watch(pid: pid, name: "redis-server")
+    }
+
+    /// Makes the HTTP client: its own event loop thread, with SIGPIPE blocked there. NIO relies on the process
+    /// ignoring SIGPIPE, and a test elsewhere in this process may reset that to the default (which ends the
+    /// process on a write to a closed connection); blocked, the write just fails with EPIPE.
+    func makeClient(configuration: HTTPClient.Configuration) async throws -> HTTPClient {
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        state.withLock { $0.eventLoops = eventLoops }
+        for loop in eventLoops.makeIterator() {
+            try await loop.submit {
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, SIGPIPE)
+                pthread_sigmask(SIG_BLOCK, &set, nil)
+            }.get()
         }
+        let client = HTTPClient(eventLoopGroupProvider: .shared(eventLoops), configuration: configuration)
+        state.withLock { $0.client = client }
+        return client
+    }
+
+    /// Stops everything once: the watchdog (so it never kills a PID reused after this), the HTTP client, then
+    /// HAProxy and the instances together (SIGTERM, SIGKILL after 2 s), then Redis, and removes the scratch directory.
+    ///
+    /// Redis gets SIGKILL at once: `RedisServerProcess` spawns it from a pool thread that blocks SIGTERM, so the
+    /// child inherits the mask and `stop()` would always wait its 3 s before killing; its data is thrown away anyway.
+    func stopAll() async {
+        let (children, redis, client, eventLoops) = state.withLock { state in
+            let stopped = state.stopped
+            state.stopped = true
+            return stopped ? ([], nil, nil, nil) : (state.children, state.redis, state.client, state.eventLoops)
+        }
+        await watchdog.dismiss()
         try? await client?.shutdown()
+        try? await eventLoops?.shutdownGracefully()
         await withTaskGroup(of: Void.self) { group in
             for child in children.reversed() { group.addTask { await child.stop() } }
         }
-        if let redis { await offThread { redis.stop() } }
+        if let redis { await offThread { redis.kill() } }  // blocks until reaped: not on the pool
         try? FileManager.default.removeItem(atPath: directory)
     }
 

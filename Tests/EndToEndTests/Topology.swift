@@ -76,14 +76,13 @@ final class Topology: Sendable {
     static func start(_ options: TopologyOptions) async throws -> Topology {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let processes = StartedProcesses(directory: directory)
+        let processes = try StartedProcesses(directory: directory)
         do {
             let certificate = try startCertificate(in: directory, processes: processes)
             // AOF with fsync on every write: acknowledged sessions survive a SIGKILL of Redis.
             let redis = try await RedisServerProcess.start(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
-            processes.setRedis(redis)
-            let client = makeClient()
-            processes.setClient(client)
+            try await processes.setRedis(redis)
+            let client = try await processes.makeClient(configuration: clientConfiguration())
 
             let binary = try sessionServerBinary()
             let secret = randomHex(bytes: 32)
@@ -163,16 +162,21 @@ final class Topology: Sendable {
         return found
     }
 
-    /// An HTTP client that accepts the self-signed certificate, follows no redirects and never waits long.
-    static func makeClient() -> HTTPClient {
+    /// HTTP client settings: accept the self-signed certificate, follow no redirects, never wait long.
+    static func clientConfiguration() -> HTTPClient.Configuration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
-        let configuration = HTTPClient.Configuration(
+        return HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(2), read: .seconds(10))
         )
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
+
+    /// Kills Redis with SIGKILL, as a crash would.
+    func killRedis() async { await processes.killRedis(redis) }
+
+    /// Starts Redis again on the same port (with the same data directory, so the AOF is replayed).
+    func restartRedis() async throws { try await processes.restartRedis(redis) }
 
     /// `bytes` random bytes as lowercase hex.
     static func randomHex(bytes: Int) -> String {
@@ -193,7 +197,7 @@ final class Topology: Sendable {
             ],
             logDirectory: directory
         )
-        processes.add(child)
+        processes.add(child, watched: false)  // it ends by itself
         return child
     }
 
