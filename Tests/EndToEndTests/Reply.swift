@@ -25,6 +25,13 @@ struct Reply: Sendable {
     /// A string field of the JSON body.
     func string(_ key: String) -> String? { json?[key] as? String }
 
+    /// An ISO-8601 date field of the JSON body (`2026-01-02T03:04:05.678Z`).
+    func date(_ key: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return string(key).flatMap { formatter.date(from: $0) }
+    }
+
     /// An integer field of the JSON body.
     func int(_ key: String) -> Int? { (json?[key] as? NSNumber)?.intValue }
 
