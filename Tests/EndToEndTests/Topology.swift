@@ -4,7 +4,6 @@ import AsyncHTTPClient
 import Foundation
 import NIOSSL
 import RedisTestSupport
-import Synchronization
 
 /// Server settings that differ between suites.
 struct TopologyOptions: Sendable {
@@ -53,6 +52,7 @@ final class Topology: Sendable {
     let redis: RedisServerProcess
     /// One client for every virtual user (certificate verification off: the certificate is self-signed).
     let client: HTTPClient
+    /// Everything started, for teardown and log tails.
     let processes: StartedProcesses
 
     private init(url: String, instancePorts: [Int], options: TopologyOptions, redis: RedisServerProcess, client: HTTPClient, processes: StartedProcesses) {
