@@ -162,6 +162,21 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             ]
         ),
+        // The whole demo topology (redis-server, three session-server processes, HAProxy with deploy/haproxy.cfg)
+        // driven over HTTPS like a black-box client; "session-server" is listed so its executable is built first.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "session-server",
+                "HiredisClient",
+                "RedisTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(
             name: "ConnectionPoolTests",
             dependencies: [
