@@ -82,7 +82,6 @@ public final class RedisServerProcess: Sendable {
     public func thaw() { process.kill(signal: SIGCONT) }
 
     /// Stops the server (SIGTERM, then SIGKILL if it is still running after 3 seconds) and waits for it to exit.
-    /// (A child spawned from a thread that blocks SIGTERM inherits that mask and never sees the SIGTERM.)
     public func stop() async {
         process.kill(signal: SIGCONT)
         process.kill(signal: SIGTERM)
@@ -124,7 +123,7 @@ public final class RedisServerProcess: Sendable {
         ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try runUnblockingTermination(process)
         let box = ProcessBox(process)
         for _ in 0..<200 {
             // Redis binds its TCP port a moment before it creates the Unix socket: wait for both.
@@ -135,6 +134,20 @@ public final class RedisServerProcess: Sendable {
         box.kill(signal: SIGKILL)
         let log = (try? String(contentsOfFile: directory + "/redis.log", encoding: .utf8)) ?? ""
         throw StartError(description: "redis-server on port \(port) did not accept connections: \(log.suffix(400))")
+    }
+
+    /// Starts `process` with SIGTERM and SIGINT unblocked. A child inherits the signal mask of the thread that
+    /// spawns it, and libdispatch blocks the signals it watches (swift-service-lifecycle's graceful-shutdown
+    /// signals, for one) on its threads: a redis-server spawned from such a thread would never see `stop()`'s SIGTERM.
+    private static func runUnblockingTermination(_ process: Process) throws {
+        var termination = sigset_t()
+        sigemptyset(&termination)
+        sigaddset(&termination, SIGTERM)
+        sigaddset(&termination, SIGINT)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_UNBLOCK, &termination, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try process.run()
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago.

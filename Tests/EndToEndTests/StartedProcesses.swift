@@ -42,9 +42,9 @@ final class StartedProcesses: Sendable {
         try await watchRedis(redis)
     }
 
-    /// Kills Redis (SIGKILL, as a crash would), off the cooperative pool since it waits until the process is gone.
+    /// Kills Redis (SIGKILL, as a crash would) and waits until the process is gone.
     func killRedis(_ redis: RedisServerProcess) async {
-        await offThread { redis.kill() }
+        await redis.kill()
         if let pid = state.withLock({ $0.redisPID }) { watchdog.forget(pid: pid) }
     }
 
@@ -86,10 +86,8 @@ final class StartedProcesses: Sendable {
     }
 
     /// Stops everything once: the watchdog (so it never kills a PID reused after this), the HTTP client, then
-    /// HAProxy and the instances together (SIGTERM, SIGKILL after 2 s), then Redis, and removes the scratch directory.
-    ///
-    /// Redis gets SIGKILL at once: `RedisServerProcess` spawns it from a pool thread that blocks SIGTERM, so the
-    /// child inherits the mask and `stop()` would always wait its 3 s before killing; its data is thrown away anyway.
+    /// HAProxy and the instances together (SIGTERM, SIGKILL after 2 s), then Redis (SIGKILL at once: its data is
+    /// thrown away anyway), and removes the scratch directory.
     func stopAll() async {
         let (children, redis, client, eventLoops) = state.withLock { state in
             let stopped = state.stopped
@@ -102,7 +100,7 @@ final class StartedProcesses: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for child in children.reversed() { group.addTask { await child.stop() } }
         }
-        if let redis { await offThread { redis.kill() } }  // blocks until reaped: not on the pool
+        if let redis { await redis.kill() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -149,17 +147,6 @@ final class StartedProcesses: Sendable {
             }
             return seen.count == Topology.instanceIDs.count ? true : nil
         }
-    }
-}
-
-/// Runs a blocking call on a thread of its own, so it never holds a thread of the cooperative pool.
-func offThread(_ work: @escaping @Sendable () -> Void) async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let thread = Thread {
-            work()
-            continuation.resume()
-        }
-        thread.start()
     }
 }
 

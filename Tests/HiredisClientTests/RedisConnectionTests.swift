@@ -184,6 +184,16 @@ struct RedisConnectionTests {
         }
     }
 
+    @Test("RedisServerProcess.stop() shuts the server down with SIGTERM, not by the SIGKILL fallback")
+    func serverProcessStopsGracefully() async throws {
+        let server = try await RedisServerProcess.start()
+        let start = ContinuousClock.now
+        await server.stop()
+        #expect(ContinuousClock.now - start < .seconds(2))
+        let log = (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("ready to exit"), "redis-server logs its SIGTERM shutdown")
+    }
+
     @Test("a queued command is removed when its task is cancelled")
     func cancellationOfQueuedCommand() async throws {
         let server = try await RedisServerProcess.start()
