@@ -67,8 +67,8 @@ final class StartedProcesses: Sendable {
     }
 
     /// Makes the HTTP client: its own event loop thread, with SIGPIPE blocked there. NIO relies on the process
-    /// ignoring SIGPIPE, and a test elsewhere in this process may reset that to the default (which ends the
-    /// process on a write to a closed connection); blocked, the write just fails with EPIPE.
+    /// ignoring SIGPIPE; blocked on the thread that writes, a write to a closed connection fails with EPIPE
+    /// whatever the disposition (the hostile-cookie test makes HAProxy and the servers close connections).
     func makeClient(configuration: HTTPClient.Configuration) async throws -> HTTPClient {
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         state.withLock { $0.eventLoops = eventLoops }
