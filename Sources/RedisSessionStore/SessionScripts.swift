@@ -98,8 +98,10 @@ enum SessionScripts {
         x = c + x
         local want = math.min(i, x - now)
         if want <= 0 then redis.call('DEL', key) return {'none'} end
-        -- The TTL drift since the last refresh, computed from the metadata (no PTTL call).
-        if want - (math.min(i, x - a) - (now - a)) > tonumber(ARGV[1]) then
+        -- The TTL drift since the last refresh, computed from the metadata (no PTTL call). Also refresh once when
+        -- the absolute expiry is within reach, so that an active session lives exactly until it.
+        local current = math.min(i, x - a) - (now - a)
+        if want - current > tonumber(ARGV[1]) or (want == x - now and current < want) then
           redis.call('PEXPIRE', key, want)
           packed = struct.pack('>I6I5I5I4I4I3', c, now - c, x - c, i, r, z)
           redis.call('HSET', key, '', packed)

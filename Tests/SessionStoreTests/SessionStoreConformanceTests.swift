@@ -291,6 +291,25 @@ struct SessionStoreConformanceTests {
         }
     }
 
+    @Test("an active session lives until its absolute expiry, not a lazy-touch threshold before it", arguments: StoreKind.allCases)
+    func activeUntilAbsoluteExpiry(kind: StoreKind) async throws {
+        var configuration = testConfiguration()
+        configuration.expiry.idleTimeout = .milliseconds(2000)
+        configuration.expiry.absoluteTimeout = .milliseconds(3000)
+        configuration.expiry.touchThreshold = 0.5
+        try await withStore(kind, configuration: configuration) { harness in
+            let session = try await harness.store.create(user: nil)
+            try await harness.advance(by: .milliseconds(1200))
+            // Within the threshold (the expiry drifted by exactly 1 s), but the absolute expiry is in reach.
+            #expect(try await harness.store.load(session.token!.rawValue) != nil)
+            try await harness.advance(by: .milliseconds(1000))
+            #expect(try await harness.store.load(session.token!.rawValue) != nil,
+                    "past the idle expiry of the creation, still active and within the absolute lifetime")
+            try await harness.advance(by: .milliseconds(900))
+            #expect(try await harness.store.load(session.token!.rawValue) == nil, "the absolute lifetime is over")
+        }
+    }
+
     @Test("the per-user index lists, limits and ends sessions", arguments: StoreKind.allCases)
     func perUserIndex(kind: StoreKind) async throws {
         try await withStore(kind) { harness in
