@@ -86,11 +86,14 @@ ulimit -n 65536 2>/dev/null || true   # 200 users need ~800 sockets across HAPro
 secret=$(openssl rand -hex 32)
 export SESSION_DEMO_PASSWORD=${SESSION_DEMO_PASSWORD:-$(openssl rand -hex 12)}
 grace=5s
+# The three instances share this host's cores: each gets its share of event-loop threads (Hummingbird's default
+# is one per core per process, which oversubscribes a small machine and costs context switches on every request).
+threads=$(( $(nproc) / 3 )); [ "$threads" -ge 1 ] || threads=1
 instance=0
 for port in "$port1" "$port2" "$port3"; do
   instance=$((instance + 1))
   "$bin/session-server" --host 127.0.0.1 --port "$port" --redis "$redis_url" --secret "$secret" \
-    --instance-id "app$instance" --renew-grace "$grace" >"$work/app$instance.log" 2>&1 &
+    --instance-id "app$instance" --renew-grace "$grace" --event-loop-threads "$threads" >"$work/app$instance.log" 2>&1 &
   pids+=($!)
 done
 for port in "$port1" "$port2" "$port3"; do wait_ok "http://127.0.0.1:$port/healthz"; done

@@ -12,28 +12,35 @@ import SessionStore
 ///   one that loads, so a cookie an attacker adds next to a valid one can never be chosen over it.
 enum SessionCookie {
     /// The distinct well-formed token values of cookie `name` in the given `Cookie` header values, in order.
+    ///
+    /// Scans UTF-8 bytes (this runs on every request): `;` separates pairs, the first `=` ends a name, and spaces
+    /// and tabs around names and values are ignored. A value becomes a candidate only if it is a well-formed token.
     static func candidates(named name: String, in headers: [String]) -> [String] {
         var found: [String] = []
         for header in headers {
-            for pair in header.split(separator: ";", omittingEmptySubsequences: true) {
-                guard let equals = pair.firstIndex(of: "=") else { continue }
-                let key = trimmed(pair[pair.startIndex..<equals])
-                guard key.utf8.elementsEqual(name.utf8) else { continue }
-                let value = trimmed(pair[pair.index(after: equals)...])
-                guard SessionToken(value) != nil else { continue }  // exact length and alphabet, no quotes
-                let text = String(value)
-                if !found.contains(text) { found.append(text) }
+            let bytes = header.utf8
+            var start = bytes.startIndex
+            while start < bytes.endIndex {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+                let pair = bytes[start..<end]
+                start = end < bytes.endIndex ? bytes.index(after: end) : end
+                guard let equals = pair.firstIndex(of: UInt8(ascii: "=")),
+                      trimmed(pair[pair.startIndex..<equals]).elementsEqual(name.utf8)
+                else { continue }
+                let value = Substring(trimmed(pair[bytes.index(after: equals)...]))
+                guard let token = SessionToken(value) else { continue }  // exact length and alphabet, no quotes
+                if !found.contains(token.rawValue) { found.append(token.rawValue) }
             }
         }
         return found
     }
 
     /// Removes spaces and tabs around a cookie name or value.
-    private static func trimmed(_ text: Substring) -> Substring {
-        var result = text
-        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
-        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
-        return result
+    private static func trimmed(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }) else { return bytes[bytes.endIndex...] }
+        let last = bytes.lastIndex(where: { !isBlank($0) })!
+        return bytes[first...last]
     }
 
     /// A `Set-Cookie` value that sets `token` for at most `maxAge` seconds.

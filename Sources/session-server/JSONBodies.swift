@@ -43,6 +43,51 @@ struct SessionsBody: ResponseEncodable { let sessions: [SessionEntry] }
 struct ErrorBody: Encodable { let error: String }
 
 extension Date {
-    /// ISO-8601 with milliseconds, UTC (`2026-01-02T03:04:05.678Z`).
-    var iso8601: String { formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) }
+    /// ISO-8601 with milliseconds, UTC (`2026-01-02T03:04:05.678Z`), to the nearest millisecond (the store keeps
+    /// milliseconds, and `Double` seconds may land a hair below one).
+    ///
+    /// Formatted by hand: it runs twice on every `GET /me`, and Foundation's `ISO8601FormatStyle` costs more than
+    /// the rest of the handler. Days to a civil date by Howard Hinnant's `civil_from_days` (proleptic Gregorian).
+    var iso8601: String {
+        let milliseconds = Int64((timeIntervalSince1970 * 1000).rounded())
+        let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
+        let ofDay = milliseconds - days * 86_400_000
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func append(_ value: Int64, digits: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<digits { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        append(year, digits: 4)
+        bytes.append(UInt8(ascii: "-"))
+        append(month, digits: 2)
+        bytes.append(UInt8(ascii: "-"))
+        append(day, digits: 2)
+        bytes.append(UInt8(ascii: "T"))
+        append(ofDay / 3_600_000, digits: 2)
+        bytes.append(UInt8(ascii: ":"))
+        append(ofDay / 60_000 % 60, digits: 2)
+        bytes.append(UInt8(ascii: ":"))
+        append(ofDay / 1000 % 60, digits: 2)
+        bytes.append(UInt8(ascii: "."))
+        append(ofDay % 1000, digits: 3)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

@@ -16,6 +16,8 @@ struct ResolvedOptions {
     var sessionConfiguration: SessionConfiguration
     var sessionsConfiguration: SessionsConfiguration
     var users: DemoUsers
+    /// HTTP event-loop threads; `nil`: Hummingbird's default (one per core).
+    var eventLoopThreads: Int?
     /// Lines to log at start-up (generated passwords, ephemeral secret).
     var startupNotes: [String] = []
 
@@ -73,6 +75,16 @@ struct ResolvedOptions {
         }
         do { try settings.validate() } catch { throw ValidationError("invalid session settings: \(error)") }
         sessionConfiguration = settings
+
+        if let threads = command.eventLoopThreads {
+            eventLoopThreads = threads
+        } else if let text = env("SESSION_EVENT_LOOP_THREADS") {
+            guard let threads = Int(text) else { throw ValidationError("SESSION_EVENT_LOOP_THREADS: not a number: \(text)") }
+            eventLoopThreads = threads
+        }
+        if let threads = eventLoopThreads, !(1...256).contains(threads) {
+            throw ValidationError("event-loop threads must be within 1...256: \(threads)")
+        }
 
         sessionsConfiguration = command.insecureCookies || flag("SESSION_INSECURE_COOKIES") ? .insecureLocal() : SessionsConfiguration()
 

@@ -52,12 +52,14 @@ enum ServerApp {
         settings: ServerSettings,
         host: String,
         port: Int,
+        eventLoopGroup: EventLoopGroupProvider = .singleton,
         logger: Logger
     ) throws -> some ApplicationProtocol {
         let router = try buildRouter(store: store, settings: settings)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            eventLoopGroupProvider: eventLoopGroup,
             logger: logger
         )
     }

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import HiredisClient
 import Hummingbird
+import NIOPosix
 import HummingbirdSessions
 import Logging
 import Metrics
@@ -62,6 +63,9 @@ struct SessionServer: AsyncParsableCommand {
     @Flag(help: "Plain-HTTP local use only: cookie `sid` without Secure and without the __Host- prefix. (env: SESSION_INSECURE_COOKIES=1)")
     var insecureCookies = false
 
+    @Option(help: "HTTP event-loop threads (default: one per core); give fewer when several instances share a host. (env: SESSION_EVENT_LOOP_THREADS)")
+    var eventLoopThreads: Int?
+
     func run() async throws {
         let options = try ResolvedOptions(self, environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "session-server")
@@ -82,7 +86,12 @@ struct SessionServer: AsyncParsableCommand {
             metricsFactory: nil,
             metricsText: { registry.emitToString() }
         )
-        let app = try ServerApp.buildApplication(store: backend.store, settings: settings, host: options.host, port: options.port, logger: logger)
+        // Hummingbird's default is the process-wide NIO group, one thread per core; a smaller group is ours to stop.
+        let eventLoops = options.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+        let app = try ServerApp.buildApplication(
+            store: backend.store, settings: settings, host: options.host, port: options.port,
+            eventLoopGroup: eventLoops.map { .shared($0) } ?? .singleton, logger: logger
+        )
         for line in options.startupNotes { logger.notice("\(line)") }
         logger.notice("session-server listening on http://\(options.host):\(options.port) as instance \(options.instanceID), store: \(backend.description)")
 
@@ -93,9 +102,11 @@ struct SessionServer: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            try? await eventLoops?.shutdownGracefully()
             await backend.embedded?.stop()
             throw error
         }
+        try? await eventLoops?.shutdownGracefully()
         await backend.embedded?.stop()
         logger.notice("session-server stopped")
     }

@@ -39,6 +39,20 @@ import Testing
         _ = try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1", "--secret", Self.secret]), environment: [:])
     }
 
+    @Test func eventLoopThreads() throws {
+        let password = ["SESSION_DEMO_PASSWORD": "pw"]
+        #expect(try ResolvedOptions(try SessionServer.parse([]), environment: password).eventLoopThreads == nil)
+        #expect(try ResolvedOptions(try SessionServer.parse(["--event-loop-threads", "1"]), environment: password).eventLoopThreads == 1)
+        let environment = password.merging(["SESSION_EVENT_LOOP_THREADS": "3"]) { $1 }
+        #expect(try ResolvedOptions(try SessionServer.parse([]), environment: environment).eventLoopThreads == 3)
+        for bad in ["0", "-1", "999"] {
+            #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(["--event-loop-threads", bad]), environment: password) }
+        }
+        #expect(throws: (any Error).self) {
+            try ResolvedOptions(try SessionServer.parse([]), environment: password.merging(["SESSION_EVENT_LOOP_THREADS": "many"]) { $1 })
+        }
+    }
+
     @Test func usersFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString).json").path
         try Data(#"{"carol":"c-pass"}"#.utf8).write(to: URL(fileURLWithPath: path))
