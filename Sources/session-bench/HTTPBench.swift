@@ -80,7 +80,7 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Sessions the bench keeps logged in at once per account (0: no cap): the server's per-user limit, beyond which it evicts the oldest (session-server's default: 1000).")
     var sessionsPerUser = 1000
 
-    @Option(help: "Length of each of the ping and me phases of `all` (default: max(3s, duration/4)).")
+    @Option(help: "Length of each of the ping and me phases of `all` (default: max(5s, duration/2): shorter phases are skewed by start-up transients).")
     var compareDuration: BenchDuration?
 
     func validate() throws {

@@ -67,7 +67,7 @@ struct HTTPBenchRun: Sendable {
         extra.add(warmTally)
         warmed.forEach { instances.formUnion($0.instances) }
 
-        let comparePhase = compareDuration?.duration ?? max(.seconds(3), duration.duration / 4)
+        let comparePhase = compareDuration?.duration ?? max(.seconds(5), duration.duration / 2)
         var report: BenchReport
         var latencies: [String: Histogram<UInt64>] = [:]
         var meLatencies: Histogram<UInt64>?
