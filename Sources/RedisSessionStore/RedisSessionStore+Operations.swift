@@ -30,6 +30,16 @@ extension RedisSessionStore {
             SessionMetrics.malformedToken()
             return nil
         }
+        switch try await loadReadOnly(identity, token: token) {
+        case .live(let session):
+            SessionMetrics.operation("load", outcome: "ok")
+            return session
+        case .absent:
+            SessionMetrics.operation("load", outcome: "none")
+            return nil
+        case .needsScript:
+            break
+        }
         let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [
             touchThreshold, revokeOnTheft, indexPrefix(identity.tag),
         ])
@@ -50,6 +60,44 @@ extension RedisSessionStore {
             SessionMetrics.operation("load", outcome: "none")
             return nil
         }
+    }
+
+    /// What the read-only round trip of `load` found.
+    enum ReadOnlyLoad {
+        /// A live session that needs no write.
+        case live(Session)
+        /// No such key: never created, ended, or expired.
+        case absent
+        /// A renewal tombstone, an expiry passed but not yet enforced, or a touch due: the load script decides.
+        case needsScript
+    }
+
+    /// The common case of `load` without a script: `TIME` and `HGETALL` in one pipeline (Redis spends a fraction
+    /// of a script call's CPU on them). It settles a live session that needs no touch, and a missing key; anything
+    /// that may need a write (lazy touch, deleting an expired session, following or revoking a renewal) is left to
+    /// the load script, which decides atomically. The rules are the script's.
+    func loadReadOnly(_ identity: SessionIdentity, token: SessionToken) async throws(SessionStoreError) -> ReadOnlyLoad {
+        let replies = try await pipeline([RedisCommand("TIME"), RedisCommand("HGETALL", key(identity))])
+        guard replies.count == 2, let time = replies[0].array, time.count == 2,
+              let seconds = time[0].string.flatMap({ Int64($0) }), let microseconds = time[1].string.flatMap({ Int64($0) }),
+              let fields = replies[1].array
+        else { return .needsScript }
+        if fields.isEmpty { return .absent }
+        var packed: [UInt8]?
+        var index = 0
+        while index + 1 < fields.count {
+            if case .bulk(let name) = fields[index], name.isEmpty { packed = fields[index + 1].bytes }
+            index += 2
+        }
+        guard let packed, let meta = PackedMetadata(packed) else { return .needsScript }
+        let now = seconds * 1000 + microseconds / 1000
+        let want = min(meta.idle, meta.absoluteExpiry - now)
+        let current = min(meta.idle, meta.absoluteExpiry - meta.lastAccess) - (now - meta.lastAccess)
+        guard want > 0, current > 0, want - current <= touchThresholdMilliseconds,
+              !(want == meta.absoluteExpiry - now && current < want)
+        else { return .needsScript }
+        guard let session = decodeSession(identity, token: token, metadata: packed, fields: fields) else { return .needsScript }
+        return .live(session)
     }
 
     public func save(_ session: inout Session, checkingRevision: Bool) async throws(SessionStoreError) {

@@ -43,6 +43,8 @@ public final class RedisSessionStore: SessionStore {
     let settings: Configuration
     /// Load arguments that never change: the lazy-touch threshold in ms and the revoke-on-theft flag.
     let touchThreshold: String
+    /// The same threshold as a number, for the read-only path of `load`.
+    let touchThresholdMilliseconds: Int64
     let revokeOnTheft: String
     let redis: any RedisCommandExecutor
     let keyring: SessionKeyring
@@ -67,7 +69,8 @@ public final class RedisSessionStore: SessionStore {
         }
         self.settings = configuration
         let idle = Double(configuration.sessions.expiry.idleTimeout.milliseconds)
-        self.touchThreshold = String(Int64(idle * configuration.sessions.expiry.touchThreshold))
+        self.touchThresholdMilliseconds = Int64(idle * configuration.sessions.expiry.touchThreshold)
+        self.touchThreshold = String(touchThresholdMilliseconds)
         self.revokeOnTheft = configuration.sessions.rotation.revokeOnSuspectedTheft ? "1" : "0"
         self.redis = redis
         self.keyring = keyring
@@ -78,6 +81,15 @@ public final class RedisSessionStore: SessionStore {
     func indexPrefix(_ tag: String) -> String { "\(settings.keyPrefix):u:{\(tag)}:" }
     func key(_ identity: SessionIdentity) -> String { slotPrefix(identity.tag) + identity.id }
     func indexKey(user: String, tag: String) -> String { indexPrefix(tag) + SessionInternals.sha1Hex(user) }
+
+    /// Sends commands in one pipeline (one round trip); failures become `.unavailable` like a script's.
+    func pipeline(_ commands: [RedisCommand]) async throws(SessionStoreError) -> [RedisReply] {
+        do {
+            return try await redis.pipeline(commands)
+        } catch {
+            throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
+        }
+    }
 
     /// Runs a script; Redis or pool failures become `.unavailable` so callers fail closed.
     func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(SessionStoreError) -> [RedisReply] {

@@ -33,7 +33,7 @@ struct RedisSessionStoreTests {
         }
     }
 
-    @Test("every store operation is exactly one round trip (one command)")
+    @Test("every store operation is exactly one round trip; a plain load runs no script")
     func oneRoundTripEach() async throws {
         try await withConnectionStore { store, connection, counter in
             // Load every script once so that the count shows EVALSHA only (no NOSCRIPT fallback).
@@ -59,9 +59,19 @@ struct RedisSessionStoreTests {
                 let scripts = try await scriptCalls(connection) - scriptsBefore
                 return roundTrips == 1 && scripts == counter.lastCommandCount.withLock({ $0 }) ? roundTrips : -scripts
             }
+            /// One round trip and no script: the read-only path of `load`.
+            func readOnly(_ operation: () async throws -> Void) async throws -> Bool {
+                let scriptsBefore = try await scriptCalls(connection)
+                let before = counter.roundTrips.withLock { $0 }
+                try await operation()
+                let roundTrips = counter.roundTrips.withLock { $0 } - before
+                let scripts = try await scriptCalls(connection) - scriptsBefore
+                return roundTrips == 1 && scripts == 0
+            }
             var session = try await store.create(user: nil)
             #expect(try await count { session = try await store.create(user: "alice") } == 1)
-            #expect(try await count { _ = try await store.load(session.token!.rawValue) } == 1)
+            #expect(try await readOnly { _ = try await store.load(session.token!.rawValue) },
+                    "a live session that needs no touch loads without a script")
             try session.set("x", to: 1)
             #expect(try await count { try await store.save(&session) } == 1)
             #expect(try await count { _ = try await store.increment(session, "n", by: 2) } == 1)
