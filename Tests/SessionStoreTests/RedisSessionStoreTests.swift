@@ -50,23 +50,21 @@ struct RedisSessionStoreTests {
             let anonymousWarm = try await store.create(user: nil)
             _ = try await store.rotate(anonymousWarm, .login(user: "warm"))
 
-            /// Round trips the client made (calls of send/pipeline); the server must have run as many scripts.
-            func count(_ operation: () async throws -> Void) async throws -> Int {
+            /// Round trips the client made (calls of send/pipeline) and scripts the server ran during `operation`.
+            func measure(_ operation: () async throws -> Void) async throws -> (roundTrips: Int, scripts: Int) {
                 let scriptsBefore = try await scriptCalls(connection)
                 let before = counter.roundTrips.withLock { $0 }
                 try await operation()
-                let roundTrips = counter.roundTrips.withLock { $0 } - before
-                let scripts = try await scriptCalls(connection) - scriptsBefore
+                return (counter.roundTrips.withLock { $0 } - before, try await scriptCalls(connection) - scriptsBefore)
+            }
+            /// 1 for one round trip whose commands were all scripts, else minus the scripts run.
+            func count(_ operation: () async throws -> Void) async throws -> Int {
+                let (roundTrips, scripts) = try await measure(operation)
                 return roundTrips == 1 && scripts == counter.lastCommandCount.withLock({ $0 }) ? roundTrips : -scripts
             }
             /// One round trip and no script: the read-only path of `load`.
             func readOnly(_ operation: () async throws -> Void) async throws -> Bool {
-                let scriptsBefore = try await scriptCalls(connection)
-                let before = counter.roundTrips.withLock { $0 }
-                try await operation()
-                let roundTrips = counter.roundTrips.withLock { $0 } - before
-                let scripts = try await scriptCalls(connection) - scriptsBefore
-                return roundTrips == 1 && scripts == 0
+                try await measure(operation) == (1, 0)
             }
             var session = try await store.create(user: nil)
             #expect(try await count { session = try await store.create(user: "alice") } == 1)
