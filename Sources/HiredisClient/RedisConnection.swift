@@ -1,5 +1,6 @@
 // RedisConnection: one hiredis connection, driven by its own thread, used from async code with auto-pipelining.
 
+import CHiredis
 import Foundation
 import Logging
 import Synchronization
@@ -55,12 +56,15 @@ public final class RedisConnection: Sendable {
         logger[metadataKey: "redis.connection"] = "\(id)"
         let mailbox = try ConnectionMailbox()
         let result: Result<Void, RedisError> = await withCheckedContinuation { [logger] continuation in
+            // Linux keeps at most 15 bytes of a thread name; Foundation's `Thread.name` does not reach the kernel's.
+            let name = String("redis-conn-\(id)".prefix(15))
             let thread = Thread {
+                chiredis_name_current_thread(name)
                 // The worker is created on, and never leaves, its own thread.
                 let worker = ConnectionThread(mailbox: mailbox, configuration: configuration, logger: logger)
                 worker.run { continuation.resume(returning: $0) }
             }
-            thread.name = "redis-connection-\(id)"
+            thread.name = name
             thread.start()
         }
         try result.get()

@@ -48,6 +48,11 @@ extension RedisSessionStore {
             logger.error("a stored session has unreadable metadata; treating it as absent", metadata: ["session": "\(identity)"])
             return nil
         }
+        return decodeSession(identity, token: token, metadata: meta, fields: fields)
+    }
+
+    /// A session from its parsed metadata and its hash fields (`HGETALL` order: name, value, …).
+    func decodeSession(_ identity: SessionIdentity, token: SessionToken?, metadata meta: PackedMetadata, fields: [RedisReply]) -> Session {
         var attributes: [String: [UInt8]] = [:]
         var user: String?
         var index = 0

@@ -72,8 +72,8 @@ extension RedisSessionStore {
         case needsScript
     }
 
-    /// The common case of `load` without a script: `TIME` and `HGETALL` in one pipeline (Redis spends a fraction
-    /// of a script call's CPU on them). It settles a live session that needs no touch, and a missing key; anything
+    /// The common case of `load` without a script: `TIME` and `HGETALL` in one pipeline (cheaper for Redis than
+    /// a script call). It settles a live session that needs no touch, and a missing key; anything
     /// that may need a write (lazy touch, deleting an expired session, following or revoking a renewal) is left to
     /// the load script, which decides atomically. The rules are the script's.
     func loadReadOnly(_ identity: SessionIdentity, token: SessionToken) async throws(SessionStoreError) -> ReadOnlyLoad {
@@ -93,11 +93,11 @@ extension RedisSessionStore {
         let now = seconds * 1000 + microseconds / 1000
         let want = min(meta.idle, meta.absoluteExpiry - now)
         let current = min(meta.idle, meta.absoluteExpiry - meta.lastAccess) - (now - meta.lastAccess)
-        guard want > 0, current > 0, want - current <= touchThresholdMilliseconds,
-              !(want == meta.absoluteExpiry - now && current < want)
+        guard want > 0, current > 0,
+              !SessionInternals.touchDue(refreshed: want, current: current, untilAbsolute: meta.absoluteExpiry - now,
+                                         threshold: touchThresholdMilliseconds)
         else { return .needsScript }
-        guard let session = decodeSession(identity, token: token, metadata: packed, fields: fields) else { return .needsScript }
-        return .live(session)
+        return .live(decodeSession(identity, token: token, metadata: meta, fields: fields))
     }
 
     public func save(_ session: inout Session, checkingRevision: Bool) async throws(SessionStoreError) {

@@ -99,7 +99,8 @@ enum SessionScripts {
         local want = math.min(i, x - now)
         if want <= 0 then redis.call('DEL', key) return {'none'} end
         -- The TTL drift since the last refresh, computed from the metadata (no PTTL call). Also refresh once when
-        -- the absolute expiry is within reach, so that an active session lives exactly until it.
+        -- the absolute expiry is within reach, so that an active session lives exactly until it (the same rule as
+        -- SessionInternals.touchDue, which the memory store and the read-only load path use).
         local current = math.min(i, x - a) - (now - a)
         if want - current > tonumber(ARGV[1]) or (want == x - now and current < want) then
           redis.call('PEXPIRE', key, want)

@@ -36,6 +36,8 @@ public final class RedisServerProcess: Sendable {
     public var socketPath: String { directory + "/redis.sock" }
     /// The server's log file.
     public var logPath: String { directory + "/redis.log" }
+    /// The process ID of the running server (it changes with ``restart()``).
+    public var processIdentifier: Int32 { process.processIdentifier }
 
     private init(port: Int, directory: String, extraArguments: [String], process: ProcessBox) {
         self.port = port
@@ -123,7 +125,7 @@ public final class RedisServerProcess: Sendable {
         ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try runUnblockingTermination(process)
+        try ChildProcesses.run(process)
         let box = ProcessBox(process)
         for _ in 0..<200 {
             // Redis binds its TCP port a moment before it creates the Unix socket: wait for both.
@@ -134,20 +136,6 @@ public final class RedisServerProcess: Sendable {
         box.kill(signal: SIGKILL)
         let log = (try? String(contentsOfFile: directory + "/redis.log", encoding: .utf8)) ?? ""
         throw StartError(description: "redis-server on port \(port) did not accept connections: \(log.suffix(400))")
-    }
-
-    /// Starts `process` with SIGTERM and SIGINT unblocked. A child inherits the signal mask of the thread that
-    /// spawns it, and libdispatch blocks the signals it watches (swift-service-lifecycle's graceful-shutdown
-    /// signals, for one) on its threads: a redis-server spawned from such a thread would never see `stop()`'s SIGTERM.
-    private static func runUnblockingTermination(_ process: Process) throws {
-        var termination = sigset_t()
-        sigemptyset(&termination)
-        sigaddset(&termination, SIGTERM)
-        sigaddset(&termination, SIGINT)
-        var previous = sigset_t()
-        pthread_sigmask(SIG_UNBLOCK, &termination, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try process.run()
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago.
@@ -200,21 +188,13 @@ private final class ProcessBox: Sendable {
         }
     }
 
-    /// Waits for the process to be reaped; `false` when it still runs after `timeout`. `Process.waitUntilExit()`
-    /// spins a run loop that may never see the exit when called from a Swift concurrency thread, and would block
-    /// that thread, so poll with `Task.sleep` instead.
+    /// Waits for the current process to be reaped; `false` when it still runs after `timeout`.
     func waitUntilExit(timeout: Duration) async -> Bool {
-        let current = lock.withLock { process }
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while current.isRunning && ContinuousClock.now < deadline {
-            do {
-                try await Task.sleep(for: .milliseconds(10))
-            } catch {
-                usleep(10_000)  // cancelled: still wait (briefly blocking) rather than spin
-            }
-        }
-        return !current.isRunning
+        await ChildProcesses.waitForExit(lock.withLock { process }, timeout: timeout)
     }
+
+    /// The current process's ID.
+    var processIdentifier: Int32 { lock.withLock { process.processIdentifier } }
 
     func replace(with other: ProcessBox) {
         let next = other.lock.withLock { other.process }

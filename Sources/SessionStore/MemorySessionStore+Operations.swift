@@ -71,10 +71,8 @@ extension MemorySessionStore {
                 state.entries[target] = nil
                 return .none
             }
-            // Lazy touch: refresh when the expiry drifted past the threshold, and once when the absolute expiry is
-            // within reach, so that an active session lives exactly until it.
-            let current = record.expiresAt - now
-            if want - current > threshold || (want == record.absoluteExpiry - now && current < want) {
+            if SessionInternals.touchDue(refreshed: want, current: record.expiresAt - now,
+                                         untilAbsolute: record.absoluteExpiry - now, threshold: threshold) {
                 _ = state.refresh(target, &record, now: now)
                 state.entries[target] = .live(record)
             }

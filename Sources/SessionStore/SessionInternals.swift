@@ -25,4 +25,12 @@ package enum SessionInternals {
     package static func size(of attributes: [String: [UInt8]]) -> Int {
         attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
     }
+
+    /// The lazy-touch rule of `load` (the Redis store's load script applies the same in Lua): given the expiry a
+    /// refresh would set and the one in force, both in milliseconds from now, refresh when they differ by more than
+    /// `threshold`, and once when the absolute expiry comes within reach, so that an active session lives exactly
+    /// until it.
+    package static func touchDue(refreshed: Int64, current: Int64, untilAbsolute: Int64, threshold: Int64) -> Bool {
+        refreshed - current > threshold || (refreshed == untilAbsolute && current < refreshed)
+    }
 }

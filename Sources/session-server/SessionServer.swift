@@ -99,15 +99,11 @@ struct SessionServer: AsyncParsableCommand {
         if let client = backend.client { services.insert(client, at: 0) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            try? await eventLoops?.shutdownGracefully()
-            await backend.embedded?.stop()
-            throw error
-        }
+        var failure: (any Error)?
+        do { try await group.run() } catch { failure = error }
         try? await eventLoops?.shutdownGracefully()
         await backend.embedded?.stop()
+        if let failure { throw failure }
         logger.notice("session-server stopped")
     }
 }

@@ -2,6 +2,7 @@
 
 import Foundation
 import Glibc
+import RedisTestSupport
 
 /// A child process whose standard output and error go to a log file, stopped with SIGTERM and then SIGKILL.
 ///
@@ -53,7 +54,7 @@ final class ChildProcess: Sendable {
         process.standardOutput = log
         process.standardError = log
         do {
-            try process.run()
+            try ChildProcesses.run(process)
         } catch {
             throw TopologyError("cannot start \(name) (\(executable)): \(error)")
         }
@@ -71,13 +72,10 @@ final class ChildProcess: Sendable {
 
     /// Waits (without blocking a thread) until the process has exited; `false` when it still runs after `timeout`.
     func waitForExit(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while process.isRunning && ContinuousClock.now < deadline { await pause(.milliseconds(20)) }
-        return !process.isRunning
+        await ChildProcesses.waitForExit(process, timeout: timeout, interval: .milliseconds(20))
     }
 
-    /// Stops the process: SIGTERM, then SIGKILL when it still runs after `grace` (a child spawned from a thread
-    /// that blocks SIGTERM inherits the mask and never sees the SIGTERM). Returns once it has been reaped.
+    /// Stops the process: SIGTERM, then SIGKILL when it still runs after `grace`. Returns once it has been reaped.
     func stop(grace: Duration = .seconds(2)) async {
         guard process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGTERM)
@@ -95,16 +93,6 @@ final class ChildProcess: Sendable {
     static func tail(of path: String, count: Int) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
         return text.split(separator: "\n", omittingEmptySubsequences: true).suffix(count).map { $0.prefix(300) }.joined(separator: "\n")
-    }
-}
-
-/// Sleeps for `duration`; still waits (briefly blocking) when the task is cancelled, so cleanups that poll
-/// never turn into busy loops.
-func pause(_ duration: Duration) async {
-    if Task.isCancelled {
-        usleep(UInt32(min(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000, 100_000)))
-    } else {
-        try? await Task.sleep(for: duration)
     }
 }
 

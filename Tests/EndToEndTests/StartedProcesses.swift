@@ -2,7 +2,6 @@
 
 import AsyncHTTPClient
 import Foundation
-import HiredisClient
 import NIOCore
 import NIOPosix
 import RedisTestSupport
@@ -14,7 +13,6 @@ final class StartedProcesses: Sendable {
     private struct State {
         var children: [ChildProcess] = []
         var redis: RedisServerProcess?
-        var redisPID: Int32?
         var client: HTTPClient?
         var eventLoops: MultiThreadedEventLoopGroup?
         var stopped = false
@@ -37,33 +35,22 @@ final class StartedProcesses: Sendable {
     }
 
     /// Records the Redis server and has the watchdog watch its current process.
-    func setRedis(_ redis: RedisServerProcess) async throws {
+    func setRedis(_ redis: RedisServerProcess) {
         state.withLock { $0.redis = redis }
-        try await watchRedis(redis)
+        watchdog.watch(pid: redis.processIdentifier, name: "redis-server")
     }
 
     /// Kills Redis (SIGKILL, as a crash would) and waits until the process is gone.
     func killRedis(_ redis: RedisServerProcess) async {
+        let pid = redis.processIdentifier
         await redis.kill()
-        if let pid = state.withLock({ $0.redisPID }) { watchdog.forget(pid: pid) }
+        watchdog.forget(pid: pid)
     }
 
     /// Restarts Redis on its port and watches the new process.
     func restartRedis(_ redis: RedisServerProcess) async throws {
         try await redis.restart()
-        try await watchRedis(redis)
-    }
-
-    /// `RedisServerProcess` does not expose its PID; Redis tells it in `INFO server`.
-    private func watchRedis(_ redis: RedisServerProcess) async throws {
-        let connection = try await RedisConnection.connect(configuration: .init(url: redis.url))
-        defer { connection.close() }
-        let info = try await connection.send("INFO", "server").string ?? ""
-        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("process_id:") }),
-            let pid = Int32(line.dropFirst("process_id:".count))
-        else { throw TopologyError("no process_id in INFO server") }
-        state.withLock { $0.redisPID = pid }
-        watchdog.watch(pid: pid, name: "redis-server")
+        watchdog.watch(pid: redis.processIdentifier, name: "redis-server")
     }
 
     /// Makes the HTTP client: its own event loop thread, with SIGPIPE blocked there. NIO relies on the process

@@ -81,7 +81,7 @@ final class Topology: Sendable {
             let certificate = try startCertificate(in: directory, processes: processes)
             // AOF with fsync on every write: acknowledged sessions survive a SIGKILL of Redis.
             let redis = try await RedisServerProcess.start(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
-            try await processes.setRedis(redis)
+            processes.setRedis(redis)
             let client = try await processes.makeClient(configuration: clientConfiguration())
 
             let binary = try sessionServerBinary()

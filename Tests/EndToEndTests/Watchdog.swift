@@ -2,6 +2,7 @@
 
 import Foundation
 import Glibc
+import RedisTestSupport
 
 /// Kills the registered processes when this test process dies abruptly (a crash, SIGKILL, SIGPIPE from another
 /// test…), so that no redis-server, HAProxy or session-server outlives the run even then.
@@ -63,7 +64,7 @@ final class Watchdog: Sendable {
         lock.withLock {
             if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         }
-        while process.isRunning { await pause(.milliseconds(10)) }
+        _ = await ChildProcesses.waitForExit(process, timeout: .seconds(10))
         try? input.close()
     }
 

@@ -142,39 +142,15 @@ struct RedisClientTests {
         configuration.pool.connections = .init(minimum: 1, maximum: 2)
         configuration.pool.timeouts.leaseTimeout = .milliseconds(200)
         try await withRedisClient(configuration) { redis in
-            // The holders may wait long for their connections (the second one is opened on demand, which is
-            // slow on a loaded machine); each reports how it got on, so a failed holder fails the test
-            // instead of leaving it waiting on the stream forever.
-            let (holding, holdingContinuation) = AsyncStream<Result<Void, any Error>>.makeStream()
-            let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
-            let holders = (0..<2).map { _ in
-                Task {
-                    do {
-                        try await redis.withConnection(timeout: .seconds(30)) { connection in
-                            try await connection.send("PING")
-                            holdingContinuation.yield(.success(()))
-                            for await _ in release { break }
-                        }
-                    } catch {
-                        holdingContinuation.yield(.failure(error))
-                    }
-                }
-            }
-            defer { releaseContinuation.finish() }
-            var held = 0
-            for await outcome in holding {
-                try outcome.get()
-                held += 1
-                if held == 2 { break }
-            }
+            let held = try await HeldConnections(redis, count: 2)
+            defer { held.release() }
             let start = ContinuousClock.now
             let error = await #expect(throws: ConnectionPoolError.self) {
                 try await redis.withConnection { try await $0.send("PING") }
             }
             #expect(ContinuousClock.now - start >= .milliseconds(190))
             #expect("\(error.map { "\($0)" } ?? "")".contains("no connection within"))
-            releaseContinuation.finish()
-            for holder in holders { await holder.value }
+            await held.releaseAndWait()
             #expect(try await redis.withConnection { try await $0.send("PING") } == .status("PONG"))
         }
     }
@@ -204,23 +180,8 @@ struct RedisClientTests {
         configuration.pool.connections = .init(minimum: 1, maximum: 1)
         configuration.pool.timeouts.leaseTimeout = .seconds(10)
         try await withRedisClient(configuration) { redis in
-            let (holding, holdingContinuation) = AsyncStream<Result<Void, any Error>>.makeStream()
-            let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
-            defer { releaseContinuation.finish() }
-            let holder = Task {
-                do {
-                    try await redis.withConnection(timeout: .seconds(30)) { _ in
-                        holdingContinuation.yield(.success(()))
-                        for await _ in release { break }
-                    }
-                } catch {
-                    holdingContinuation.yield(.failure(error))
-                }
-            }
-            for await outcome in holding {
-                try outcome.get()
-                break
-            }
+            let held = try await HeldConnections(redis, count: 1)
+            defer { held.release() }
             let waiter = Task { try await redis.withConnection { try await $0.send("PING") } }
             try await Task.sleep(for: .milliseconds(50))
             let start = ContinuousClock.now
@@ -228,8 +189,58 @@ struct RedisClientTests {
             await #expect(throws: CancellationError.self) { try await waiter.value }
             // "At once" rather than at the 10 s lease deadline; generous for a loaded machine.
             #expect(ContinuousClock.now - start < .seconds(1))
-            releaseContinuation.finish()
-            await holder.value
+            await held.releaseAndWait()
         }
+    }
+}
+
+/// Exclusive leases held by tasks until released, so that other requests must wait.
+///
+/// The holders may wait long for their connections (connections beyond the first are opened on demand, which is
+/// slow on a loaded machine), so they ask with a 30 s timeout whatever the pool's lease timeout; each reports how it
+/// got on, so a failed holder fails the test instead of leaving it waiting forever.
+struct HeldConnections {
+    private let holders: [Task<Void, Never>]
+    private let releaseContinuation: AsyncStream<Void>.Continuation
+
+    /// Returns once `count` connections are held, each after a PING on it.
+    /// - Throws: the first holder's failure.
+    init(_ redis: RedisClient, count: Int) async throws {
+        let (holding, holdingContinuation) = AsyncStream<Result<Void, any Error>>.makeStream()
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        self.releaseContinuation = releaseContinuation
+        holders = (0..<count).map { _ in
+            Task {
+                do {
+                    try await redis.withConnection(timeout: .seconds(30)) { connection in
+                        try await connection.send("PING")
+                        holdingContinuation.yield(.success(()))
+                        for await _ in release { break }
+                    }
+                } catch {
+                    holdingContinuation.yield(.failure(error))
+                }
+            }
+        }
+        var held = 0
+        for await outcome in holding {
+            do {
+                try outcome.get()
+            } catch {
+                releaseContinuation.finish()
+                throw error
+            }
+            held += 1
+            if held == count { break }
+        }
+    }
+
+    /// Lets the holders return their connections (a no-op when already released).
+    func release() { releaseContinuation.finish() }
+
+    /// Lets the holders return their connections and waits until they have.
+    func releaseAndWait() async {
+        releaseContinuation.finish()
+        for holder in holders { await holder.value }
     }
 }

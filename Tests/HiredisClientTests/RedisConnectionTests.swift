@@ -149,39 +149,26 @@ struct RedisConnectionTests {
         fresh.close()
     }
 
-    @Test("with SIGPIPE at its default disposition, writing to a killed server never ends the process")
-    func noSIGPIPE() async {
-        // hiredis 0.14 writes with write(), which raises SIGPIPE on a reset socket; with the default disposition that
-        // ends the process. The connection thread blocks SIGPIPE and polls (and reads) between writes, so it never
-        // happens. The disposition is process-wide, and SwiftNIO (used by other tests in this binary) relies on it
-        // being ignored, so the check runs in a child process of its own: an exit test.
-        await #expect(processExitsWith: .success) {
-            signal(SIGPIPE, SIG_DFL)
-            // Large values under load keep writes in flight (several write() calls per command) when the server
-            // goes away, so some write lands on a socket the peer has already reset.
-            let value = [UInt8](repeating: 120, count: 1 << 20)
-            for _ in 0..<3 {
-                let server = try await RedisServerProcess.start()
-                let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for index in 0..<16 {
-                        group.addTask {
-                            while true {
-                                do {
-                                    _ = try await connection.send("SET", "key\(index)", value)
-                                } catch let error as RedisError where error.retiredConnection {
-                                    return
-                                }
-                            }
-                        }
-                    }
-                    try await Task.sleep(for: .milliseconds(50))
-                    await server.kill()
-                    try await group.waitForAll()
-                }
-                if !connection.isClosed { exit(2) }  // the connection must be retired
-            }
+    @Test("every connection thread blocks SIGPIPE (hiredis writes with write(), which raises it on a reset socket)")
+    func connectionThreadsBlockSIGPIPE() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        #expect(try await connection.send("PING") == .status("PONG"))
+        // The kernel shows each thread's name and blocked-signal mask; SIGPIPE (13) is bit 12 of `SigBlk`.
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        var connectionThreads = 0
+        for task in tasks {
+            let comm = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+            guard comm.hasPrefix("redis-conn-"),
+                  let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let blocked = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+            else { continue }
+            connectionThreads += 1
+            #expect(blocked & (1 << (UInt64(SIGPIPE) - 1)) != 0, "thread \(comm) does not block SIGPIPE")
         }
+        #expect(connectionThreads >= 1, "the connection threads are named redis-conn-<id>")
     }
 
     @Test("RedisServerProcess.stop() shuts the server down with SIGTERM, not by the SIGKILL fallback")
