@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SessionStore", targets: ["SessionStore"]),
         .library(name: "RedisSessionStore", targets: ["RedisSessionStore"]),
         .library(name: "HummingbirdSessions", targets: ["HummingbirdSessions"]),
+        .library(name: "HummingbirdRedisPersist", targets: ["HummingbirdRedisPersist"]),
         .executable(name: "session-bench", targets: ["session-bench"]),
         .executable(name: "session-server", targets: ["session-server"]),
     ],
@@ -75,28 +76,51 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Framework-neutral HTTP pieces of a session middleware (Cookie header scanning, form fields): the
+        // parsers of untrusted input, fuzzed on their own (see Fuzz/).
+        .target(
+            name: "SessionHTTP",
+            dependencies: ["SessionStore"]
+        ),
         .target(
             name: "HummingbirdSessions",
             dependencies: [
                 "SessionStore",
-                "HiredisClient",
+                "SessionHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // Hummingbird's PersistDriver over the Redis client (for hummingbird-auth's SessionMiddleware).
         .target(
-            name: "RedisTestSupport",
+            name: "HummingbirdRedisPersist",
+            dependencies: [
+                "HiredisClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // Starts redis-server processes: the embedded default of session-server and session-bench, and the tests.
+        .target(
+            name: "EmbeddedRedis",
             dependencies: []
         ),
+        // libFuzzer targets for everything that parses untrusted input (scripts/fuzz.sh builds them with
+        // -DFUZZING -sanitize=fuzzer,address); built normally, each replays the files it is given.
+        .target(name: "FuzzSupport", dependencies: ["HiredisClient"], path: "Fuzz/Support"),
+        .executableTarget(name: "fuzz-cookie-header", dependencies: ["FuzzSupport", "SessionHTTP"], path: "Fuzz/CookieHeader"),
+        .executableTarget(name: "fuzz-session-token", dependencies: ["FuzzSupport", "RedisSessionStore", "SessionStore"], path: "Fuzz/SessionToken"),
+        .executableTarget(name: "fuzz-csrf-token", dependencies: ["FuzzSupport", "SessionHTTP", "SessionStore"], path: "Fuzz/CSRFToken"),
+        .executableTarget(name: "fuzz-form-fields", dependencies: ["FuzzSupport", "SessionHTTP"], path: "Fuzz/FormFields"),
+        .executableTarget(name: "fuzz-packed-metadata", dependencies: ["FuzzSupport", "HiredisClient", "RedisSessionStore", "SessionStore"], path: "Fuzz/PackedMetadata"),
         .executableTarget(
             name: "session-bench",
             dependencies: [
                 "HiredisClient",
                 "ConnectionPool",
                 "RedisSessionStore",
-                "RedisTestSupport",
+                "EmbeddedRedis",
                 "SessionStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -113,7 +137,7 @@ let package = Package(
                 "HiredisClient",
                 "HummingbirdSessions",
                 "RedisSessionStore",
-                "RedisTestSupport",
+                "EmbeddedRedis",
                 "SessionStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -131,7 +155,7 @@ let package = Package(
                 "session-server",
                 "SessionStore",
                 "HiredisClient",
-                "RedisTestSupport",
+                "EmbeddedRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -145,20 +169,22 @@ let package = Package(
         ),
         .testTarget(
             name: "HiredisClientTests",
-            dependencies: ["HiredisClient", "ConnectionPool", "RedisTestSupport"]
+            dependencies: ["HiredisClient", "ConnectionPool", "EmbeddedRedis"]
         ),
         .testTarget(
             name: "SessionStoreTests",
-            dependencies: ["SessionStore", "RedisSessionStore", "HiredisClient", "RedisTestSupport"]
+            dependencies: ["SessionStore", "RedisSessionStore", "HiredisClient", "EmbeddedRedis"]
         ),
         .testTarget(
             name: "HummingbirdSessionsTests",
             dependencies: [
                 "HummingbirdSessions",
+                "HummingbirdRedisPersist",
+                "SessionHTTP",
                 "SessionStore",
                 "RedisSessionStore",
                 "HiredisClient",
-                "RedisTestSupport",
+                "EmbeddedRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             ]
@@ -170,7 +196,7 @@ let package = Package(
             dependencies: [
                 "session-server",
                 "HiredisClient",
-                "RedisTestSupport",
+                "EmbeddedRedis",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

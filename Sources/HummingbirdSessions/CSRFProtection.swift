@@ -2,6 +2,7 @@
 
 import HTTPTypes
 import Hummingbird
+import SessionHTTP
 import SessionStore
 
 /// CSRF checks for POST, PUT, PATCH and DELETE requests (unless their path is exempt):

@@ -4,15 +4,19 @@ import SessionStore
 
 extension RequestSessions {
     /// Logs `user` in: the session (anonymous, or already `user`'s) gets a new token bound to `user` (rotation
-    /// `.login(user:)`), and the pre-login token is dead at once. Pending changes are saved first. When a
-    /// parallel request changed the session meanwhile (`.conflict`), the session is loaded again and the login
-    /// retried once. A session bound to another user is destroyed instead, and `user` gets a fresh one, so
-    /// nothing of one user's session reaches another's.
+    /// `.login(user:)`) with everything stored in it (writes of parallel requests included), and the pre-login
+    /// token is dead at once. Pending changes are saved first. A session bound to another user is destroyed
+    /// instead, and `user` gets a fresh one, so nothing of one user's session reaches another's. A session reached
+    /// through a renewed-away token (its successor belongs to the request that renewed it) is refused with 409.
     public func login(user: String) async throws(SessionsError) {
         let store = try boundStore()
         guard var session = try await current() else {
             do { replace(with: try await store.create(user: user)) } catch { throw SessionsError(error) }
             return
+        }
+        // Reached through a renewed-away token: another request rotated it and handed its client the successor.
+        if session.reachedThroughGrace {
+            throw SessionsError(SessionStoreError(.alreadyRotated, "\(session.identity) was reached through a renewed-away token"))
         }
         if let previous = session.user, previous != user {
             do {
@@ -25,14 +29,7 @@ extension RequestSessions {
         }
         do throws(SessionStoreError) {
             if session.hasChanges { try await store.save(&session) }
-            do throws(SessionStoreError) {
-                replace(with: try await store.rotate(session, .login(user: user)))
-            } catch {
-                guard error.code == .conflict, let token = session.token, let fresh = try await store.load(token.rawValue) else {
-                    throw error
-                }
-                replace(with: try await store.rotate(fresh, .login(user: user)))
-            }
+            replace(with: try await store.rotate(session, .login(user: user)))
         } catch {
             throw SessionsError(error)
         }

@@ -142,7 +142,7 @@ public final class RequestSessions: Sendable {
     /// Removes an attribute (deleted after the handler).
     public func remove(_ name: String) async throws(SessionsError) {
         guard try await current() != nil else { return }
-        try mutate { (session: inout Session) throws(SessionStoreError) in session.remove(name) }
+        try mutate { (session: inout Session) throws(SessionStoreError) in try session.remove(name) }
     }
 
     /// Atomically adds `delta` to an integer attribute and returns the new value; creates an anonymous session
@@ -169,8 +169,10 @@ public final class RequestSessions: Sendable {
         }
     }
 
-    /// Saves pending attribute changes (after the handler). A session destroyed meanwhile loses them and its
-    /// cookie is cleared.
+    /// Saves pending attribute changes (after the handler). A session that another request ended meanwhile (a
+    /// logout, or a login in another tab that replaced the cookie) loses them, and the cookie is left alone: the
+    /// browser may already hold the newer one, which clearing would delete. Only a request that ends its session
+    /// itself clears the cookie.
     func saveChanges() async throws(SessionsError) {
         guard let store, var session = state.withLock({ $0.session }), session.hasChanges else { return }
         do {
@@ -181,10 +183,18 @@ public final class RequestSessions: Sendable {
                 if case .set = state.cookie { state.cookie = .set(saved) }
             }
         } catch where error.code == .notFound {
-            logger.debug("session ended before its changes were saved")
-            clear()
+            logger.debug("session ended before its changes were saved; changes dropped", metadata: ["session": "\(session.identity)"])
+            state.withLock { $0.session = nil }
         } catch {
             throw SessionsError(error)
+        }
+    }
+
+    /// Whether the request used a session (so that its response must not be cached).
+    var usedSession: Bool {
+        state.withLock { state in
+            if case .keep = state.cookie { return state.session != nil }
+            return true
         }
     }
 

@@ -1,48 +1,10 @@
-// SessionCookie: strict parsing of our cookie out of Cookie headers, and the Set-Cookie values we send.
+// SessionCookie: the Set-Cookie values the middleware sends, and their Max-Age.
 
 import Foundation
 import SessionStore
 
-/// Reads and writes the session cookie.
-///
-/// Parsing rules (strict, documented in ``SessionsMiddleware``):
-/// - the name must match exactly, byte for byte (`__host-sid` is not `__Host-sid`);
-/// - values that are not well-formed session tokens are ignored;
-/// - duplicates are kept as distinct candidates; the middleware uses a candidate only when it is the single
-///   one that loads, so a cookie an attacker adds next to a valid one can never be chosen over it.
+/// Writes the session cookie (``CookieHeader`` in `SessionHTTP` reads it).
 enum SessionCookie {
-    /// The distinct well-formed token values of cookie `name` in the given `Cookie` header values, in order.
-    ///
-    /// Scans UTF-8 bytes (this runs on every request): `;` separates pairs, the first `=` ends a name, and spaces
-    /// and tabs around names and values are ignored. A value becomes a candidate only if it is a well-formed token.
-    static func candidates(named name: String, in headers: [String]) -> [String] {
-        var found: [String] = []
-        for header in headers {
-            let bytes = header.utf8
-            var start = bytes.startIndex
-            while start < bytes.endIndex {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
-                let pair = bytes[start..<end]
-                start = end < bytes.endIndex ? bytes.index(after: end) : end
-                guard let equals = pair.firstIndex(of: UInt8(ascii: "=")),
-                      trimmed(pair[pair.startIndex..<equals]).elementsEqual(name.utf8)
-                else { continue }
-                let value = Substring(trimmed(pair[bytes.index(after: equals)...]))
-                guard let token = SessionToken(value) else { continue }  // exact length and alphabet, no quotes
-                if !found.contains(token.rawValue) { found.append(token.rawValue) }
-            }
-        }
-        return found
-    }
-
-    /// Removes spaces and tabs around a cookie name or value.
-    private static func trimmed(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
-        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        guard let first = bytes.firstIndex(where: { !isBlank($0) }) else { return bytes[bytes.endIndex...] }
-        let last = bytes.lastIndex(where: { !isBlank($0) })!
-        return bytes[first...last]
-    }
-
     /// A `Set-Cookie` value that sets `token` for at most `maxAge` seconds.
     /// The token is a fresh base64url string from the store, so nothing from the request reaches the header.
     static func setting(_ token: SessionToken, maxAge: Int, configuration: SessionsConfiguration) -> String {

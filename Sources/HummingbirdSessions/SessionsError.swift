@@ -22,7 +22,8 @@ public struct SessionsError: HTTPResponseError, CustomStringConvertible {
     }
 
     /// Maps a store failure: `.unavailable` → 503, `.conflict`/`.alreadyRotated` → 409, `.tooLarge` → 413,
-    /// `.limitReached` → 429, `.notFound` → 401, anything else → 500.
+    /// `.limitReached` → 429, `.notFound` → 401, `.invalidAttributeName` → 400, `.notANumber` → 422, anything
+    /// else (a misconfiguration) → 500.
     public init(_ error: SessionStoreError) {
         let status: HTTPResponse.Status
         let message: String
@@ -32,6 +33,8 @@ public struct SessionsError: HTTPResponseError, CustomStringConvertible {
         case .tooLarge: (status, message) = (.contentTooLarge, "session too large")
         case .limitReached: (status, message) = (.tooManyRequests, "too many sessions")
         case .notFound: (status, message) = (.unauthorized, "session ended")
+        case .invalidAttributeName: (status, message) = (.badRequest, "invalid session attribute name")
+        case .notANumber: (status, message) = (.unprocessableContent, "the session attribute does not hold an integer")
         default: (status, message) = (.internalServerError, "session error")
         }
         self.init(status, message, storeError: error)

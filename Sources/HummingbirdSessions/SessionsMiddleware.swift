@@ -2,6 +2,7 @@
 
 import Hummingbird
 import Logging
+import SessionHTTP
 import SessionStore
 
 /// Middleware that binds each request to its session in a ``SessionStore``.
@@ -16,7 +17,8 @@ import SessionStore
 ///    them): `Sec-Fetch-Site: cross-site` or a foreign `Origin` → 403; the session's synchronizer token must
 ///    come in the `X-CSRF-Token` header or the `_csrf` form field, compared in constant time → else 403;
 /// 4. runs the handler, which reaches the session through ``SessionsRequestContext/sessions``;
-/// 5. saves the changed attributes only, and sets or clears the cookie (with `Cache-Control: no-store`).
+/// 5. saves the changed attributes only, and sets or clears the cookie; every response of a request that used a
+///    session (or changed the cookie) gets `Cache-Control: no-store`.
 ///
 /// Failures are JSON `{"error": "..."}` responses: an unavailable store gives 503 (fail closed), never 500.
 public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddleware {
@@ -45,7 +47,7 @@ public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddlew
             context.logger.debug("cookie header too large", metadata: ["bytes": "\(cookieBytes)"])
             return SessionsError(.requestHeaderFieldsTooLarge, "cookie header too large").response()
         }
-        var candidates = SessionCookie.candidates(named: configuration.cookieName, in: cookieHeaders)
+        var candidates = CookieHeader.sessionTokens(named: configuration.cookieName, in: cookieHeaders)
         if candidates.count > configuration.maximumCookieCandidates {
             SessionsMetrics.refused(.ambiguousCookies)
             context.logger.debug("too many session cookies; ignoring them", metadata: ["count": "\(candidates.count)"])
@@ -79,6 +81,9 @@ public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddlew
         }
         if let cookie = sessions.setCookieHeader(configuration: configuration) {
             response.headers[values: .setCookie].append(cookie)
+            response.headers[.cacheControl] = "no-store"
+        } else if sessions.usedSession {
+            // A response built from a session is that user's: no shared or browser cache may keep it.
             response.headers[.cacheControl] = "no-store"
         }
         return response

@@ -15,7 +15,8 @@ extension RedisSessionStore {
         revision: Int64, attributes: [String: [UInt8]]
     ) -> [any RedisArgument] {
         var arguments: [any RedisArgument] = [
-            identity.id, configuration.expiry.idleTimeout.milliseconds, configuration.expiry.absoluteTimeout.milliseconds,
+            identity.id, configuration.expiry.idleTimeout(bound: user != nil).milliseconds,
+            configuration.expiry.absoluteTimeout.milliseconds,
             user ?? "", configuration.maximumSessionsPerUser, configuration.limitPolicy == .refuse ? "refuse" : "evict",
             slotPrefix(identity.tag), created.map(String.init) ?? "", absoluteExpiry.map(String.init) ?? "", revision,
             SessionInternals.size(of: attributes),
@@ -52,9 +53,10 @@ extension RedisSessionStore {
     }
 
     /// A session from its parsed metadata and its hash fields (`HGETALL` order: name, value, …).
-    func decodeSession(_ identity: SessionIdentity, token: SessionToken?, metadata meta: PackedMetadata, fields: [RedisReply]) -> Session {
+    package func decodeSession(_ identity: SessionIdentity, token: SessionToken?, metadata meta: PackedMetadata, fields: [RedisReply]) -> Session {
         var attributes: [String: [UInt8]] = [:]
         var user: String?
+        var family: SessionFamily?
         var index = 0
         attributes.reserveCapacity(fields.count / 2)
         while index + 1 < fields.count {
@@ -62,8 +64,10 @@ extension RedisSessionStore {
             if case .bulk(let name) = fields[index], case .bulk(let value) = fields[index + 1], let first = name.first {
                 if first != UInt8(ascii: "_") {
                     attributes[String(decoding: name, as: UTF8.self)] = value
-                } else if name == [UInt8(ascii: "_"), UInt8(ascii: "u")] {
+                } else if name.count == 2 && name[1] == UInt8(ascii: "u") {
                     user = String(decoding: value, as: UTF8.self)
+                } else if name.count == 2 && name[1] == UInt8(ascii: "f") {
+                    family = SessionFamily(encoded: value)
                 }
             }
             index += 2
@@ -72,8 +76,23 @@ extension RedisSessionStore {
             identity: identity, token: token, user: user, createdAt: SessionInternals.date(milliseconds: meta.created),
             lastAccessAt: SessionInternals.date(milliseconds: meta.lastAccess),
             absoluteExpiry: SessionInternals.date(milliseconds: meta.absoluteExpiry), idleTimeout: .milliseconds(meta.idle),
-            revision: meta.revision, keyring: keyring, reachedThroughGrace: token == nil, attributes: attributes
+            revision: meta.revision, keyring: keyring, reachedThroughGrace: token == nil, family: family,
+            attributes: attributes
         )
+    }
+
+    /// The attributes among hash fields (`HGETALL` order), leaving out the metadata fields.
+    static func attributes(_ fields: [RedisReply]) -> [String: [UInt8]] {
+        var attributes: [String: [UInt8]] = [:]
+        var index = 0
+        while index + 1 < fields.count {
+            if case .bulk(let name) = fields[index], case .bulk(let value) = fields[index + 1], let first = name.first,
+               first != UInt8(ascii: "_") {
+                attributes[String(decoding: name, as: UTF8.self)] = value
+            }
+            index += 2
+        }
+        return attributes
     }
 
     func tooLarge(_ size: Int) -> SessionStoreError {
@@ -87,15 +106,16 @@ extension RedisSessionStore {
 }
 
 /// The 27-byte metadata field the scripts pack with `struct.pack('>I6I5I5I4I4I3', …)`.
-struct PackedMetadata {
-    let created: Int64
-    let lastAccess: Int64
-    let absoluteExpiry: Int64
-    let idle: Int64
-    let revision: Int64
-    let size: Int64
+package struct PackedMetadata: Sendable, Equatable {
+    package let created: Int64
+    package let lastAccess: Int64
+    package let absoluteExpiry: Int64
+    package let idle: Int64
+    package let revision: Int64
+    package let size: Int64
 
-    init?(_ bytes: [UInt8]) {
+    /// Parses the packed bytes; `nil` unless there are exactly 27 of them.
+    package init?(_ bytes: [UInt8]) {
         guard bytes.count == 27 else { return nil }
         var offset = 0
         func read(_ width: Int) -> Int64 {

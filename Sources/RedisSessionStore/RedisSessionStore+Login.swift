@@ -1,62 +1,74 @@
-// RedisSessionStore+Login: moving an anonymous session into its user's hash slot at login, in one round trip.
+// RedisSessionStore+Login: moving an anonymous session into its user's hash slot at login, losing no write.
 
 import HiredisClient
 import SessionStore
 
 extension RedisSessionStore {
-    /// Login from another slot: a pipeline of two single-slot scripts (one round trip): `create` the successor in
-    /// the user's slot as a copy of the loaded session, then `retire` the old session only if it is still at the
-    /// copied revision. If it changed meanwhile, the copy is destroyed and the caller gets `.conflict`.
-    /// The new token is unknown to anyone until this returns, so no request can see both or neither.
+    /// Login from another slot. A script cannot span two hash slots (Redis Cluster), so the move is optimistic:
+    /// 1. read the session as stored now (every acknowledged write, not the caller's possibly older view);
+    /// 2. create the copy in the user's slot (the per-user limit applies here: a refusal leaves the original as it
+    ///    was, so a failed login loses nothing);
+    /// 3. retire the original, with its family's tombstones, only if it is still at the revision that was copied.
+    /// If a parallel request wrote meanwhile, the copy is made again (at most ``loginAttempts`` times, then
+    /// `.conflict`). The new token is unknown to anyone until this returns, so no request can see both or neither.
     func login(_ session: Session, user: String, token: SessionToken) async throws(SessionStoreError) -> Session {
         let identity = keyring.identity(of: token)!
-        let created = Int64((session.createdAt.timeIntervalSince1970 * 1000).rounded())
-        let absolute = Int64((session.absoluteExpiry.timeIntervalSince1970 * 1000).rounded())
-        var retireKeys = [key(session.identity)]
+        let oldKey = key(session.identity)
+        var retireKeys = [oldKey]
         if let previous = session.user { retireKeys.append(indexKey(user: previous, tag: session.identity.tag)) }
-        let createArgs = createArguments(identity, user: user, created: created, absoluteExpiry: absolute,
-                                         revision: session.revision + 1, attributes: session.attributes)
-        let retireArgs: [any RedisArgument] = [String(session.revision), session.identity.id]
-        let scripts: [(RedisScript, [String], [any RedisArgument])] = [
-            (SessionScripts.create, createKeys(identity, user: user), createArgs),
-            (SessionScripts.retire, retireKeys, retireArgs),
-        ]
-        var replies: [RedisReply]
-        do {
-            replies = try await redis.pipeline(scripts.map { $0.0.evalSHA(keys: $0.1, arguments: $0.2) }, timeout: nil)
-            // After a restart or failover the server may not know a script: run just those again with EVAL.
-            let missing = replies.indices.filter { replies[$0].isNoScript }
-            if !missing.isEmpty {
-                let retried = try await redis.pipeline(missing.map { scripts[$0].0.eval(keys: scripts[$0].1, arguments: scripts[$0].2) }, timeout: nil)
-                for (index, reply) in zip(missing, retried) { replies[index] = reply }
-            }
-        } catch {
-            throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
+        let copyKeys = createKeys(identity, user: user)
+        func destroyCopy() async throws(SessionStoreError) {
+            _ = try await run(SessionScripts.destroy, keys: copyKeys, arguments: [identity.id, slotPrefix(identity.tag)])
         }
-        let created_ = replies[0].array ?? []
-        let retired = replies[1].array?.first?.string
-        guard created_.first?.string == "ok" else {
-            if retired == "ok" {
-                logger.error("login could not create the new session after retiring the old one", metadata: ["session": "\(session.identity)"])
+        for attempt in 0..<Self.loginAttempts {
+            let fields = try await pipeline([RedisCommand("HGETALL", oldKey)]).first?.array ?? []
+            guard let stored = storedMetadata(fields) else {
+                if attempt > 0 { try await destroyCopy() }
+                throw fields.isEmpty ? notFound(session.identity, "rotate") : alreadyRotated(session.identity)
             }
-            _ = try parseCreate(created_)
-            throw notFound(session.identity, "login")
-        }
-        guard retired == "ok" else {
-            _ = try await run(SessionScripts.destroy, keys: [key(identity), indexKey(user: user, tag: identity.tag)], arguments: [identity.id])
-            if retired == "conflict" {
-                throw SessionStoreError(.conflict, "\(session.identity) changed while logging in: load it again and retry")
+            let attributes = Self.attributes(fields)
+            if attempt > 0 { try await destroyCopy() }  // the previous attempt's copy, now outdated
+            let created = try await run(SessionScripts.create, keys: copyKeys, arguments: createArguments(
+                identity, user: user, created: stored.created, absoluteExpiry: stored.absoluteExpiry,
+                revision: stored.revision + 1, attributes: attributes))
+            let (now, _, _) = try parseCreate(created)
+            let retired = try await run(SessionScripts.retire, keys: retireKeys, arguments: [
+                String(stored.revision), session.identity.id, slotPrefix(session.identity.tag),
+            ])
+            switch retired.first?.string {
+            case "ok":
+                SessionMetrics.operation("rotate", outcome: "ok")
+                return Session(
+                    identity: identity, token: token, user: user, createdAt: session.createdAt,
+                    lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
+                    idleTimeout: configuration.expiry.idleTimeout, revision: stored.revision + 1, keyring: keyring,
+                    reachedThroughGrace: false, family: nil, attributes: attributes
+                )
+            case "conflict":
+                continue
+            case let outcome:
+                try await destroyCopy()
+                throw outcome == "rotated" ? alreadyRotated(session.identity) : notFound(session.identity, "rotate")
             }
-            throw notFound(session.identity, "login")
         }
-        SessionMetrics.operation("rotate", outcome: "ok")
-        let now = Int64(created_[1].int ?? 0)
-        return Session(
-            identity: identity, token: token, user: user, createdAt: session.createdAt,
-            lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
-            idleTimeout: session.idleTimeout, revision: session.revision + 1, keyring: keyring,
-            reachedThroughGrace: false, attributes: session.attributes
-        )
+        try await destroyCopy()
+        SessionMetrics.operation("rotate", outcome: "conflict")
+        throw SessionStoreError(.conflict, "\(session.identity) kept changing while logging in: try again")
+    }
+
+    /// The metadata of a live session's `HGETALL` reply; `nil` for a tombstone or nothing.
+    private func storedMetadata(_ fields: [RedisReply]) -> PackedMetadata? {
+        var index = 0
+        while index + 1 < fields.count {
+            if case .bulk(let name) = fields[index], name.isEmpty, let bytes = fields[index + 1].bytes { return PackedMetadata(bytes) }
+            index += 2
+        }
+        return nil
+    }
+
+    private func alreadyRotated(_ identity: SessionIdentity) -> SessionStoreError {
+        SessionMetrics.operation("rotate", outcome: "already_rotated")
+        return SessionStoreError(.alreadyRotated, "\(identity) was already rotated by another request")
     }
 }
 

@@ -20,8 +20,8 @@ extension RedisSessionStore {
         return Session(
             identity: identity, token: token, user: user, createdAt: SessionInternals.date(milliseconds: created),
             lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: SessionInternals.date(milliseconds: absolute),
-            idleTimeout: configuration.expiry.idleTimeout, revision: 1, keyring: keyring,
-            reachedThroughGrace: false, attributes: attributes
+            idleTimeout: configuration.expiry.idleTimeout(bound: user != nil), revision: 1, keyring: keyring,
+            reachedThroughGrace: false, family: nil, attributes: attributes
         )
     }
 
@@ -40,9 +40,7 @@ extension RedisSessionStore {
         case .needsScript:
             break
         }
-        let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [
-            touchThreshold, revokeOnTheft, indexPrefix(identity.tag),
-        ])
+        let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [touchThreshold, revokeOnTheft])
         switch reply.first?.string {
         case "ok":
             let via = reply[1].string ?? ""
@@ -55,6 +53,10 @@ extension RedisSessionStore {
             logger.warning("a rotated-away session token was used after its grace: possible theft", metadata: [
                 "session": "\(identity)", "revoked": "\(configuration.rotation.revokeOnSuspectedTheft)",
             ])
+            if reply.count == 3, let user = reply[1].string, !user.isEmpty, let head = reply[2].string {
+                // The family is gone; its head leaves the user's index (which would also prune it lazily).
+                _ = try? await pipeline([RedisCommand("ZREM", indexKey(user: user, tag: identity.tag), head)])
+            }
             return nil
         default:
             SessionMetrics.operation("load", outcome: "none")
@@ -102,6 +104,7 @@ extension RedisSessionStore {
 
     public func save(_ session: inout Session, checkingRevision: Bool) async throws(SessionStoreError) {
         guard session.hasChanges else { return }
+        for name in session.pendingChanges.keys { try Session.validate(name: name) }
         var sets: [any RedisArgument] = []
         var deletes: [any RedisArgument] = []
         for (name, value) in session.pendingChanges.sorted(by: { $0.key < $1.key }) {
@@ -136,13 +139,16 @@ extension RedisSessionStore {
 
     public func increment(_ session: Session, _ attribute: String, by delta: Int64) async throws(SessionStoreError) -> Int64 {
         try Session.validate(name: attribute)
-        let reply = try await run(SessionScripts.increment, keys: [key(session.identity)], arguments: [attribute, delta])
+        let reply = try await run(SessionScripts.increment, keys: [key(session.identity)],
+                                  arguments: [attribute, delta, configuration.maximumSessionBytes])
         switch reply.first?.string {
         case "ok":
             SessionMetrics.operation("increment", outcome: "ok")
-            return Int64(reply[1].int ?? 0)
+            return Int64(reply[1].string ?? "") ?? 0
         case "nan":
-            throw SessionStoreError(.notANumber, "attribute '\(attribute)' does not hold an integer")
+            throw SessionStoreError(.notANumber, "attribute '\(attribute)' does not hold an integer, or would overflow")
+        case "toolarge":
+            throw tooLarge(reply[1].int ?? 0)
         default:
             throw notFound(session.identity, "increment")
         }
@@ -161,19 +167,23 @@ extension RedisSessionStore {
         if let user { keys.append(indexKey(user: user, tag: identity.tag)) }
         let bindUser: String
         if case .login(let newUser) = kind { bindUser = newUser } else { bindUser = "" }
+        let renewal = kind == .renewal
+        let boundIdle = session.user == nil && user != nil ? String(configuration.expiry.idleTimeout.milliseconds) : ""
         let reply = try await run(SessionScripts.rotate, keys: keys, arguments: [
-            kind == .renewal ? "renewal" : "privilege", configuration.rotation.renewalGrace.milliseconds,
+            renewal ? "renewal" : "privilege", configuration.rotation.renewalGrace.milliseconds,
             configuration.rotation.theftDetectionWindow.milliseconds, identity.id, session.identity.id, bindUser,
+            session.family.encoded, boundIdle, slotPrefix(identity.tag),
         ])
         switch reply.first?.string {
         case "ok":
             SessionMetrics.operation("rotate", outcome: "ok")
             let now = Int64(reply[2].int ?? 0)
+            let idle = boundIdle.isEmpty ? session.idleTimeout : configuration.expiry.idleTimeout
             return Session(
                 identity: identity, token: token, user: user, createdAt: session.createdAt,
                 lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
-                idleTimeout: session.idleTimeout, revision: Int64(reply[1].int ?? 0), keyring: keyring,
-                reachedThroughGrace: false, attributes: session.attributes
+                idleTimeout: idle, revision: Int64(reply[1].int ?? 0), keyring: keyring, reachedThroughGrace: false,
+                family: renewal ? session.family : nil, attributes: Self.attributes(reply.count > 3 ? reply[3].array ?? [] : [])
             )
         case "rotated":
             SessionMetrics.operation("rotate", outcome: "already_rotated")
@@ -186,12 +196,12 @@ extension RedisSessionStore {
     public func destroy(_ session: Session) async throws(SessionStoreError) {
         var keys = [key(session.identity)]
         if let user = session.user { keys.append(indexKey(user: user, tag: session.identity.tag)) }
-        _ = try await run(SessionScripts.destroy, keys: keys, arguments: [session.identity.id])
+        _ = try await run(SessionScripts.destroy, keys: keys, arguments: [session.identity.id, slotPrefix(session.identity.tag)])
         SessionMetrics.operation("destroy", outcome: "ok")
     }
 
     public func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] {
-        let tag = SessionKeyring.slotTag(forUser: user)
+        let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.list, keys: [indexKey(user: user, tag: tag)], arguments: [slotPrefix(tag)])
         return stride(from: 0, to: reply.count - 2, by: 3).map { index in
             SessionInternals.summary(id: reply[index].string ?? "", createdAt: Int64(reply[index + 1].int ?? 0),
@@ -200,7 +210,7 @@ extension RedisSessionStore {
     }
 
     public func destroySessions(ofUser user: String, keeping: Session?) async throws(SessionStoreError) -> Int {
-        let tag = SessionKeyring.slotTag(forUser: user)
+        let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
                                   arguments: [slotPrefix(tag), keeping?.identity.id ?? "", ""])
         return reply.first?.int ?? 0
@@ -208,7 +218,7 @@ extension RedisSessionStore {
 
     public func destroySession(ofUser user: String, handle: String) async throws(SessionStoreError) -> Bool {
         guard !handle.isEmpty else { return false }
-        let tag = SessionKeyring.slotTag(forUser: user)
+        let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
                                   arguments: [slotPrefix(tag), "", handle])
         return (reply.first?.int ?? 0) > 0

@@ -16,9 +16,12 @@ import SessionStore
 ///
 /// | key | type | content | TTL |
 /// |---|---|---|---|
-/// | `sess:{tag}:<id>` | hash | `""` packed metadata (created, last access, absolute expiry, idle, revision, size), `_u` user; attributes as JSON | min(idle, time to absolute expiry) |
+/// | `sess:{tag}:<id>` | hash | `""` packed metadata (created, last access, absolute expiry, idle, revision, size), `_u` user, after a renewal `_f` CSRF family and `_p` tombstone ids; attributes as JSON | min(idle, time to absolute expiry) |
 /// | `sess:{tag}:<old id>` after renewal | hash | `_t` successor id, `_w` rotated at, `_g` grace | max(grace, min(theft window, time to absolute expiry)) |
-/// | `sess:u:{tag}:<sha1(user)>` | sorted set | session ids scored by creation time | the longest absolute expiry of its sessions |
+/// | `sess:u:{tag}:<index id>` | sorted set | session ids scored by creation time | the longest absolute expiry of its sessions |
+///
+/// A user's `{tag}` and index id are HMACs of the user name under the keyring's routing key: neither a key nor a
+/// token reveals the user (the user name itself is stored only in the `_u` field of that user's sessions).
 ///
 /// ```swift
 /// let store = try RedisSessionStore(client: redis, keyring: keyring)
@@ -42,6 +45,8 @@ public final class RedisSessionStore: SessionStore {
     public var configuration: SessionConfiguration { settings.sessions }
     let settings: Configuration
     /// Load arguments that never change: the lazy-touch threshold in ms and the revoke-on-theft flag.
+    /// How often a login retries copying a session that keeps changing while it is copied.
+    static let loginAttempts = 8
     let touchThreshold: String
     /// The same threshold as a number, for the read-only path of `load`.
     let touchThresholdMilliseconds: Int64
@@ -80,7 +85,7 @@ public final class RedisSessionStore: SessionStore {
     func slotPrefix(_ tag: String) -> String { "\(settings.keyPrefix):{\(tag)}:" }
     func indexPrefix(_ tag: String) -> String { "\(settings.keyPrefix):u:{\(tag)}:" }
     func key(_ identity: SessionIdentity) -> String { slotPrefix(identity.tag) + identity.id }
-    func indexKey(user: String, tag: String) -> String { indexPrefix(tag) + SessionInternals.sha1Hex(user) }
+    func indexKey(user: String, tag: String) -> String { indexPrefix(tag) + keyring.indexID(forUser: user) }
 
     /// Sends commands in one pipeline (one round trip); failures become `.unavailable` like a script's.
     func pipeline(_ commands: [RedisCommand]) async throws(SessionStoreError) -> [RedisReply] {

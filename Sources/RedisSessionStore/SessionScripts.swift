@@ -9,7 +9,10 @@ import HiredisClient
 /// 27 bytes, big-endian: created ms (6), last access − created (5), absolute expiry − created (5), idle timeout
 /// ms (4), revision (4), attribute bytes (3); `_u` holds the bound user; each attribute is a field of its own
 /// name (never starting with `_`). Packing keeps a small session inside one small Redis allocation.
-/// A renewed-away token's key becomes a tombstone: `_t` successor id, `_w` rotated at (ms), `_g` grace (ms).
+/// A session that a renewal produced also has `_f` (the family its CSRF token is bound to, `"<version>:<id>"`) and
+/// `_p` (the comma-separated ids of the renewal tombstones that lead to it, the newest 16), so that ending the
+/// session ends them too. A renewed-away token's key becomes a tombstone: `_t` successor id, `_w` rotated at (ms),
+/// `_g` grace (ms).
 enum SessionScripts {
     private static let prelude = """
         local function now_ms()
@@ -32,8 +35,13 @@ enum SessionScripts {
             redis.call('HSET', key, unpack(list, i, math.min(i + 199, #list)))
           end
         end
-        local function index_key(prefix, user)
-          return prefix .. redis.sha1hex(user)
+        -- Deletes a session and the renewal tombstones of its family (a logout leaves nothing behind).
+        local function end_family(prefix, key)
+          local p = redis.call('HGET', key, '_p')
+          if p then
+            for id in string.gmatch(p, '[^,]+') do redis.call('DEL', prefix .. id) end
+          end
+          return redis.call('DEL', key)
         end
         -- Follows renewals still within their grace (a request that loaded the session before another request
         -- renewed it writes to the successor); returns the live key and its metadata, or nil.
@@ -63,7 +71,8 @@ enum SessionScripts {
 
     /// Load with lazy touch, following a renewal within its grace. The hottest script: written without the shared
     /// helpers (each `local function` costs a closure per call). KEYS[1] session.
-    /// ARGV: touch threshold ms, revoke on theft (1/0), index prefix.
+    /// ARGV: touch threshold ms, revoke on theft (1/0). Replies `{'ok', via, packed, fields}`, `{'none'}`, or
+    /// `{'theft'[, user, revoked head id]}` (the caller removes the head from its user's index).
     static let load = RedisScript("""
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -81,13 +90,23 @@ enum SessionScripts {
           if packed or not succ or hop == 5 then break end
           local prefix = string.match(key, '^(.*}:)')
           if now - tonumber(at) > tonumber(grace) then
-            if ARGV[2] == '1' then
-              local successor = prefix .. succ
-              local user = redis.call('HGET', successor, '_u')
-              if user then redis.call('ZREM', ARGV[3] .. redis.sha1hex(user), succ) end
-              redis.call('DEL', successor, key)
+            -- Used after its grace: follow the family to its live head. A family that ended (logout, eviction) is
+            -- simply no session; else it is reported, and with revocation on, the whole family ends.
+            local head, user, preds
+            local k = prefix .. succ
+            for h = 1, 16 do
+              local r = redis.call('HMGET', k, '', '_t', '_u', '_p')
+              if r[1] then head, user, preds = k, r[3], r[4] break end
+              if not r[2] then break end
+              k = prefix .. r[2]
             end
-            return {'theft'}
+            if not head then redis.call('DEL', key) return {'none'} end
+            if ARGV[2] ~= '1' then return {'theft'} end
+            if preds then
+              for id in string.gmatch(preds, '[^,]+') do redis.call('DEL', prefix .. id) end
+            end
+            redis.call('DEL', head, key)
+            return {'theft', user or '', string.sub(head, #prefix + 1)}
           end
           via = succ
           key = prefix .. succ
@@ -121,7 +140,7 @@ enum SessionScripts {
           if #live >= max then
             if policy == 'refuse' then return {'limit'} end
             for i = 1, #live - max + 1 do
-              redis.call('DEL', prefix .. live[i])
+              end_family(prefix, prefix .. live[i])
               redis.call('ZREM', index, live[i])
             end
           end
@@ -195,17 +214,24 @@ enum SessionScripts {
         return {'ok', m.r, now}
         """)
 
-    /// Atomic increment of an integer attribute. KEYS[1] session. ARGV: name, delta.
+    /// Atomic increment of an integer attribute, within the size limit (an increment that would pass it is undone
+    /// and nothing is written). KEYS[1] session. ARGV: name, delta, max bytes. Replies the new value as text.
     static let increment = script("""
         local now = now_ms()
         local key, m = resolve(KEYS[1], now)
         if not key then return {'none'} end
         if math.min(m.i, m.x - now) <= 0 then redis.call('DEL', key) return {'none'} end
-        local old = redis.call('HSTRLEN', key, ARGV[1])
+        local old = redis.call('HGET', key, ARGV[1])
         local value = redis.pcall('HINCRBY', key, ARGV[1], ARGV[2])
         if type(value) == 'table' then return {'nan'} end
-        m.z = m.z + #ARGV[1] + #tostring(value)
-        if old > 0 then m.z = m.z - #ARGV[1] - old end
+        value = redis.call('HGET', key, ARGV[1])
+        local size = m.z + #ARGV[1] + #value
+        if old then size = size - #ARGV[1] - #old end
+        if size > tonumber(ARGV[3]) then
+          if old then redis.call('HSET', key, ARGV[1], old) else redis.call('HDEL', key, ARGV[1]) end
+          return {'toolarge', size}
+        end
+        m.z = size
         m.r = m.r + 1
         refresh(key, m, now)
         redis.call('HSET', key, '', pack_meta(m))
@@ -221,8 +247,12 @@ enum SessionScripts {
         return {'ok', now}
         """)
 
-    /// Rotation within one slot. KEYS[1] old, KEYS[2] new, KEYS[3] user index (when bound).
-    /// ARGV: kind (renewal|privilege), grace ms, theft window ms, new id, old id, user to bind or ''.
+    /// Rotation within one slot: the successor gets the stored data (every acknowledged write), a higher revision
+    /// and the same expiry. A renewal keeps the CSRF family and leaves a tombstone for the grace (and theft
+    /// detection); login and privilege changes start a new family and end the old one's tombstones.
+    /// KEYS[1] old, KEYS[2] new, KEYS[3] user index (when bound).
+    /// ARGV: kind (renewal|privilege), grace ms, theft window ms, new id, old id, user to bind or '', family of a
+    /// renewal, idle ms of a session being bound or '', slot prefix. Replies `{'ok', revision, now, attributes…}`.
     static let rotate = script("""
         local now = now_ms()
         local m = meta(KEYS[1])
@@ -231,14 +261,47 @@ enum SessionScripts {
           return {'none'}
         end
         if redis.call('EXISTS', KEYS[2]) == 1 then return {'collision'} end
-        if math.min(m.i, m.x - now) <= 0 then redis.call('DEL', KEYS[1]) return {'none'} end
-        hset_all(KEYS[2], redis.call('HGETALL', KEYS[1]))
+        if math.min(m.i, m.x - now) <= 0 then end_family(ARGV[9], KEYS[1]) return {'none'} end
+        local renewal = ARGV[1] == 'renewal'
+        local fields, attributes = {}, {}
+        local user, preds
+        local all = redis.call('HGETALL', KEYS[1])
+        for i = 1, #all, 2 do
+          local n = all[i]
+          if n == '_u' then user = all[i + 1]
+          elseif n == '_p' then preds = all[i + 1]
+          elseif n ~= '' and n ~= '_f' then
+            attributes[#attributes + 1] = n
+            attributes[#attributes + 1] = all[i + 1]
+          end
+        end
+        if ARGV[6] ~= '' then user = ARGV[6] end
+        if ARGV[8] ~= '' then m.i = tonumber(ARGV[8]) end
         m.r = m.r + 1
-        refresh(KEYS[2], m, now)
-        redis.call('HSET', KEYS[2], '', pack_meta(m))
-        if ARGV[6] ~= '' then redis.call('HSET', KEYS[2], '_u', ARGV[6]) end
+        m.a = now
+        fields[1] = ''
+        fields[2] = pack_meta(m)
+        if user then fields[#fields + 1] = '_u' fields[#fields + 1] = user end
+        if renewal then
+          local list = ARGV[5]
+          if preds then
+            local ids = {}
+            for id in string.gmatch(preds, '[^,]+') do ids[#ids + 1] = id end
+            ids[#ids + 1] = ARGV[5]
+            list = table.concat(ids, ',', math.max(1, #ids - 15))
+          end
+          fields[#fields + 1] = '_f'
+          fields[#fields + 1] = ARGV[7]
+          fields[#fields + 1] = '_p'
+          fields[#fields + 1] = list
+        elseif preds then
+          for id in string.gmatch(preds, '[^,]+') do redis.call('DEL', ARGV[9] .. id) end
+        end
+        for i = 1, #attributes do fields[#fields + 1] = attributes[i] end
+        hset_all(KEYS[2], fields)
+        redis.call('PEXPIRE', KEYS[2], math.min(m.i, m.x - now))
         redis.call('DEL', KEYS[1])
-        if ARGV[1] == 'renewal' then
+        if renewal then
           redis.call('HSET', KEYS[1], '_t', ARGV[4], '_w', now, '_g', ARGV[2])
           local keep = math.max(tonumber(ARGV[2]), math.min(tonumber(ARGV[3]), m.x - now))
           redis.call('PEXPIRE', KEYS[1], keep + 1)
@@ -248,24 +311,28 @@ enum SessionScripts {
           redis.call('ZADD', KEYS[3], m.c, ARGV[4])
           if redis.call('PTTL', KEYS[3]) < m.x - now then redis.call('PEXPIRE', KEYS[3], m.x - now) end
         end
-        return {'ok', m.r, now}
+        return {'ok', m.r, now, attributes}
         """)
 
-    /// Second half of a login that moves the session to another slot: destroy the old session only if it is
-    /// still at the revision that was copied. KEYS[1] old session, KEYS[2] its user index (when bound).
-    /// ARGV: expected revision, old id.
+    /// Second half of a login that moves the session to another slot: end the old session (and its family's
+    /// tombstones) only if it is still at the revision that was copied. KEYS[1] old session, KEYS[2] its user
+    /// index (when bound). ARGV: expected revision, old id, slot prefix.
     static let retire = script("""
         local m = meta(KEYS[1])
-        if not m then return {'none'} end
+        if not m then
+          if redis.call('HEXISTS', KEYS[1], '_t') == 1 then return {'rotated'} end
+          return {'none'}
+        end
         if m.r ~= tonumber(ARGV[1]) then return {'conflict'} end
-        redis.call('DEL', KEYS[1])
+        end_family(ARGV[3], KEYS[1])
         if #KEYS == 2 then redis.call('ZREM', KEYS[2], ARGV[2]) end
         return {'ok'}
         """)
 
-    /// Destroy. KEYS[1] session, KEYS[2] user index (when bound). ARGV: id.
+    /// Destroy, with the family's renewal tombstones. KEYS[1] session, KEYS[2] user index (when bound).
+    /// ARGV: id, slot prefix.
     static let destroy = script("""
-        local n = redis.call('DEL', KEYS[1])
+        local n = end_family(ARGV[2], KEYS[1])
         if #KEYS == 2 then redis.call('ZREM', KEYS[2], ARGV[1]) end
         return {'ok', n}
         """)
@@ -293,7 +360,7 @@ enum SessionScripts {
           local match = m ~= ARGV[2]
           if ARGV[3] ~= '' then match = string.sub(redis.sha1hex('handle:' .. m), 1, 20) == ARGV[3] end
           if match then
-            count = count + redis.call('DEL', ARGV[1] .. m)
+            count = count + end_family(ARGV[1], ARGV[1] .. m)
             redis.call('ZREM', KEYS[1], m)
           end
         end

@@ -9,23 +9,22 @@ extension MemorySessionStore {
         let identity = keyring.identity(of: token)!
         let now = clock.nowMilliseconds()
         let record = try counted("create", Result { () throws(SessionStoreError) in
-            try insert(identity, user: user, created: now, absoluteExpiry: now + configuration.expiry.absoluteTimeout.milliseconds,
-                       revision: 1, attributes: attributes, now: now)
+            try insert(identity, user: user, absoluteExpiry: now + configuration.expiry.absoluteTimeout.milliseconds,
+                       attributes: attributes, now: now)
         })
         return makeSession(identity, token: token, record: record)
     }
 
-    /// Inserts a new record (create, or the copy made by a login into the user's slot).
+    /// Inserts a new record.
     private func insert(
-        _ identity: SessionIdentity, user: String?, created: Int64, absoluteExpiry: Int64,
-        revision: Int64, attributes: [String: [UInt8]], now: Int64
+        _ identity: SessionIdentity, user: String?, absoluteExpiry: Int64, attributes: [String: [UInt8]], now: Int64
     ) throws(SessionStoreError) -> Record {
         let limit = configuration.maximumSessionsPerUser
         let refuse = configuration.limitPolicy == .refuse
+        let idle = configuration.expiry.idleTimeout(bound: user != nil).milliseconds
         let outcome = state.withLock { state -> Result<Record, SessionStoreError> in
-            var record = Record(created: created, lastAccess: now, idle: configuration.expiry.idleTimeout.milliseconds,
-                                absoluteExpiry: absoluteExpiry, revision: revision, user: user,
-                                attributes: attributes, expiresAt: 0)
+            var record = Record(created: now, lastAccess: now, idle: idle, absoluteExpiry: absoluteExpiry, revision: 1,
+                                user: user, attributes: attributes, expiresAt: 0)
             if let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now) {
                 return .failure(refused)
             }
@@ -33,7 +32,7 @@ extension MemorySessionStore {
                 return .failure(SessionStoreError(.notFound, "the session expired before it could be written"))
             }
             state.entries[identity] = .live(record)
-            if let user { state.indexes[user, default: [:]][identity.id] = created }
+            if let user { state.indexes[user, default: [:]][identity.id] = now }
             return .success(record)
         }
         return try outcome.get()
@@ -51,13 +50,17 @@ extension MemorySessionStore {
         let outcome = state.withLock { state -> Outcome in
             var target = identity
             var via = false
-            for _ in 0..<4 {
+            for _ in 0..<Self.maximumChain {
                 guard case .tombstone(let tombstone) = state.entry(target, now: now) else { break }
                 let successor = SessionIdentity(tag: target.tag, id: tombstone.successor)
                 if now - tombstone.rotatedAt > tombstone.grace {
+                    // A family that ended (logout, eviction) is simply no session; else the whole family is revoked.
+                    guard let head = state.liveHead(from: successor, now: now) else {
+                        state.entries[target] = nil
+                        return .none
+                    }
                     if revoke {
-                        if case .live(let record) = state.entries[successor] { state.removeFromIndex(user: record.user, id: successor.id) }
-                        state.entries[successor] = nil
+                        state.endFamily(head, now: now)
                         state.entries[target] = nil
                     }
                     return .theft
@@ -94,6 +97,7 @@ extension MemorySessionStore {
 
     public func save(_ session: inout Session, checkingRevision: Bool) async throws(SessionStoreError) {
         guard session.hasChanges else { return }
+        for name in session.pendingChanges.keys { try Session.validate(name: name) }
         guard session.byteCount <= configuration.maximumSessionBytes else { throw tooLarge(session.byteCount) }
         let now = clock.nowMilliseconds()
         let changes = session.pendingChanges
@@ -121,6 +125,7 @@ extension MemorySessionStore {
         try Session.validate(name: attribute)
         let now = clock.nowMilliseconds()
         let loaded = session.identity
+        let maximum = configuration.maximumSessionBytes
         let outcome = state.withLock { state -> Result<Int64, SessionStoreError> in
             guard case (let identity, var record)? = state.resolve(loaded, now: now) else { return .failure(self.notFound(loaded)) }
             var current: Int64 = 0
@@ -132,8 +137,10 @@ extension MemorySessionStore {
             }
             let (value, overflow) = current.addingReportingOverflow(delta)
             if overflow { return .failure(SessionStoreError(.notANumber, "incrementing '\(attribute)' would overflow")) }
-            guard state.refresh(identity, &record, now: now) else { return .failure(self.notFound(identity)) }
             record.attributes[attribute] = Array(String(value).utf8)
+            let size = SessionInternals.size(of: record.attributes)
+            guard size <= maximum else { return .failure(self.tooLarge(size)) }
+            guard state.refresh(identity, &record, now: now) else { return .failure(self.notFound(identity)) }
             record.revision += 1
             state.entries[identity] = .live(record)
             return .success(value)
@@ -153,8 +160,9 @@ extension MemorySessionStore {
     }
 
     public func destroy(_ session: Session) async throws(SessionStoreError) {
+        let now = clock.nowMilliseconds()
         state.withLock { state in
-            state.entries[session.identity] = nil
+            state.endFamily(session.identity, now: now)
             state.removeFromIndex(user: session.user, id: session.identity.id)
         }
         SessionMetrics.operation("destroy", outcome: "ok")
@@ -162,7 +170,7 @@ extension MemorySessionStore {
 
     public func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] {
         let now = clock.nowMilliseconds()
-        let tag = SessionKeyring.slotTag(forUser: user)
+        let tag = keyring.slotTag(forUser: user)
         return state.withLock { state in
             state.liveSessions(ofUser: user, tag: tag, now: now).compactMap { entry in
                 guard let record = state.record(SessionIdentity(tag: tag, id: entry.id), now: now) else { return nil }
@@ -181,11 +189,11 @@ extension MemorySessionStore {
 
     private func destroyMatching(user: String, _ matches: (String) -> Bool) async throws(SessionStoreError) -> Int {
         let now = clock.nowMilliseconds()
-        let tag = SessionKeyring.slotTag(forUser: user)
+        let tag = keyring.slotTag(forUser: user)
         return state.withLock { state in
             var count = 0
             for entry in state.liveSessions(ofUser: user, tag: tag, now: now) where matches(entry.id) {
-                state.entries[SessionIdentity(tag: tag, id: entry.id)] = nil
+                state.endFamily(SessionIdentity(tag: tag, id: entry.id), now: now)
                 state.removeFromIndex(user: user, id: entry.id)
                 count += 1
             }
@@ -199,7 +207,7 @@ extension MemorySessionStore {
             lastAccessAt: SessionInternals.date(milliseconds: record.lastAccess),
             absoluteExpiry: SessionInternals.date(milliseconds: record.absoluteExpiry), idleTimeout: .milliseconds(record.idle),
             revision: record.revision, keyring: keyring, reachedThroughGrace: token == nil,
-            attributes: record.attributes
+            family: record.family, attributes: record.attributes
         )
     }
 

@@ -11,6 +11,8 @@ extension MemorySessionStore {
         let window = configuration.rotation.theftDetectionWindow.milliseconds
         let limit = configuration.maximumSessionsPerUser
         let refuse = configuration.limitPolicy == .refuse
+        let boundIdle = configuration.expiry.idleTimeout.milliseconds
+        let family = session.family
         let outcome = state.withLock { state -> Result<Record, SessionStoreError> in
             guard var record = state.record(old, now: now) else {
                 if case .tombstone = state.entry(old, now: now) {
@@ -18,21 +20,26 @@ extension MemorySessionStore {
                 }
                 return .failure(self.notFound(old))
             }
-            if moving && record.revision != session.revision {
-                return .failure(SessionStoreError(.conflict, "\(old) changed while logging in: load it again and retry"))
-            }
-            if moving {
-                // A login into the user's slot copies the session as it was loaded, like the Redis store does.
-                record.attributes = session.attributes
-                if let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now) {
-                    return .failure(refused)
-                }
+            // A login into the user's slot copies the session as it is stored now (every acknowledged write), and
+            // nothing happens to it unless the copy can be made.
+            if moving, let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now) {
+                return .failure(refused)
             }
             let absoluteExpiry = record.absoluteExpiry
             state.entries[old] = nil
             state.removeFromIndex(user: record.user, id: old.id)
+            if record.user == nil && user != nil { record.idle = boundIdle }
             record.revision += 1
             record.user = user
+            if kind == .renewal {
+                record.family = family
+                record.predecessors = Array((record.predecessors + [old.id]).suffix(Self.maximumChain))
+            } else {
+                // Login and privilege changes start a new family: the old one's tombstones end here.
+                for id in record.predecessors { state.entries[SessionIdentity(tag: old.tag, id: id)] = nil }
+                record.predecessors = []
+                record.family = nil
+            }
             guard state.refresh(identity, &record, now: now) else { return .failure(self.notFound(old)) }
             state.entries[identity] = .live(record)
             if let user { state.indexes[user, default: [:]][identity.id] = record.created }

@@ -23,6 +23,10 @@ public final class MemorySessionStore: SessionStore {
         var user: String?
         var attributes: [String: [UInt8]]
         var expiresAt: Int64
+        /// Set by renewals: the family the CSRF token is bound to.
+        var family: SessionFamily?
+        /// The ids of the renewal tombstones that lead here (ended with the session).
+        var predecessors: [String] = []
     }
 
     struct Tombstone: Sendable {
@@ -49,6 +53,9 @@ public final class MemorySessionStore: SessionStore {
         /// user → session ids (all in the user's tag)
         var indexes: [String: [String: Int64]] = [:]
     }
+
+    /// How many renewal tombstones are followed at most, and kept per session for ending its family.
+    static let maximumChain = 16
 
     public let configuration: SessionConfiguration
     let keyring: SessionKeyring
@@ -126,14 +133,35 @@ extension MemorySessionStore.State {
         return index.map { ($0.key, $0.value) }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
     }
 
+    /// Follows renewal tombstones (whatever their grace) to the live session they lead to, if any.
+    mutating func liveHead(from identity: SessionIdentity, now: Int64) -> SessionIdentity? {
+        var target = identity
+        for _ in 0..<MemorySessionStore.maximumChain {
+            switch entry(target, now: now) {
+            case .live: return target
+            case .tombstone(let tombstone): target = SessionIdentity(tag: target.tag, id: tombstone.successor)
+            case nil: return nil
+            }
+        }
+        return nil
+    }
+
+    /// Ends a session and its family's renewal tombstones, and removes it from its user's index.
+    mutating func endFamily(_ identity: SessionIdentity, now: Int64) {
+        if case .live(let record) = entry(identity, now: now) {
+            for id in record.predecessors { entries[SessionIdentity(tag: identity.tag, id: id)] = nil }
+            removeFromIndex(user: record.user, id: identity.id)
+        }
+        entries[identity] = nil
+    }
+
     /// Applies the per-user limit before adding a session: evicts the oldest, or returns the refusal.
     mutating func makeRoom(forUser user: String, tag: String, limit: Int, refuse: Bool, now: Int64) -> SessionStoreError? {
         let live = liveSessions(ofUser: user, tag: tag, now: now)
         guard live.count >= limit else { return nil }
         if refuse { return SessionStoreError(.limitReached, "the user already has \(limit) sessions") }
         for oldest in live.prefix(live.count - limit + 1) {
-            entries[SessionIdentity(tag: tag, id: oldest.id)] = nil
-            removeFromIndex(user: user, id: oldest.id)
+            endFamily(SessionIdentity(tag: tag, id: oldest.id), now: now)
         }
         return nil
     }
@@ -142,5 +170,14 @@ extension MemorySessionStore.State {
         guard let user else { return }
         indexes[user]?[id] = nil
         if indexes[user]?.isEmpty == true { indexes[user] = nil }
+    }
+}
+
+extension MemorySessionStore {
+    /// How many entries (sessions and renewal tombstones) are stored and not yet expired: for tests that check
+    /// that nothing is left behind.
+    package var storedEntryCount: Int {
+        let now = clock.nowMilliseconds()
+        return state.withLock { state in state.entries.values.filter { $0.expiresAt > now }.count }
     }
 }

@@ -33,12 +33,15 @@ public struct Session: Sendable {
     public let idleTimeout: Duration
     /// Incremented by every save, increment and rotation.
     public package(set) var revision: Int64
-    /// The synchronizer token for CSRF protection (an HMAC of the session id under the server secret, computed
-    /// when asked for); changes with every rotation. Compare it with ``ConstantTime/equal(_:_:)``.
-    public var csrfToken: String { keyring.csrfToken(for: identity) }
+    /// The synchronizer token for CSRF protection (an HMAC under the server secret, computed when asked for). It is
+    /// bound to the session's family: a renewal keeps it (requests in flight during a renewal stay valid), login
+    /// and privilege changes replace it. Compare it with ``ConstantTime/equal(_:_:)``.
+    public var csrfToken: String { keyring.csrfToken(for: family) }
     /// `true` when reached through a token that was renewed by another request within its grace window.
     public let reachedThroughGrace: Bool
 
+    /// The family the CSRF token is bound to (the session that started it; kept by renewals).
+    package let family: SessionFamily
     private let keyring: SessionKeyring
     package var attributes: [String: [UInt8]]
     package var pendingChanges: [String: [UInt8]?] = [:]
@@ -46,7 +49,7 @@ public struct Session: Sendable {
     package init(
         identity: SessionIdentity, token: SessionToken?, user: String?, createdAt: Date, lastAccessAt: Date,
         absoluteExpiry: Date, idleTimeout: Duration, revision: Int64, keyring: SessionKeyring,
-        reachedThroughGrace: Bool, attributes: [String: [UInt8]]
+        reachedThroughGrace: Bool, family: SessionFamily?, attributes: [String: [UInt8]]
     ) {
         self.identity = identity
         self.token = token
@@ -58,6 +61,8 @@ public struct Session: Sendable {
         self.revision = revision
         self.keyring = keyring
         self.reachedThroughGrace = reachedThroughGrace
+        // A session that no renewal produced starts its own family (its token's key version and its id).
+        self.family = family ?? SessionFamily(keyVersion: token?.keyVersion ?? keyring.current.version, id: identity.id)
         self.attributes = attributes
     }
 
@@ -105,7 +110,10 @@ public struct Session: Sendable {
     }
 
     /// Removes an attribute (deleted by the next save).
-    public mutating func remove(_ name: String) {
+    /// - Throws: ``SessionStoreError`` `.invalidAttributeName` for an empty or reserved (`_`-prefixed) name: the
+    ///   session's own fields cannot be removed this way.
+    public mutating func remove(_ name: String) throws(SessionStoreError) {
+        try Self.validate(name: name)
         pendingChanges[name] = .some(nil)
     }
 
@@ -127,6 +135,32 @@ public struct Session: Sendable {
             throw SessionStoreError(.invalidAttributeName, "attribute names must be 1 to 200 bytes and not start with '_': '\(name.prefix(40))'")
         }
     }
+}
+
+/// The session that started a chain of renewals: the CSRF token is derived from it, so that it survives renewals.
+/// Stored (as `"<version>:<id>"`) only in sessions that a renewal produced.
+package struct SessionFamily: Sendable, Hashable {
+    /// The key version of the token that started the family.
+    package let keyVersion: UInt8
+    /// The storage id of the session that started the family.
+    package let id: String
+
+    package init(keyVersion: UInt8, id: String) {
+        self.keyVersion = keyVersion
+        self.id = id
+    }
+
+    /// Parses the stored form; `nil` when malformed.
+    package init?(encoded bytes: some Collection<UInt8>) {
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
+              let version = UInt8(String(decoding: bytes[..<colon], as: UTF8.self)) else { return nil }
+        let id = String(decoding: bytes[bytes.index(after: colon)...], as: UTF8.self)
+        guard !id.isEmpty else { return nil }
+        self.init(keyVersion: version, id: id)
+    }
+
+    /// The stored form, `"<version>:<id>"`.
+    package var encoded: String { "\(keyVersion):\(id)" }
 }
 
 /// A summary of one of a user's sessions, for "where am I logged in" pages. Never carries the token.

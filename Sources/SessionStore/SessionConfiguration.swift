@@ -4,8 +4,13 @@
 public struct SessionConfiguration: Sendable {
     /// Expiry settings.
     public struct Expiry: Sendable {
-        /// Sliding idle timeout: a session unused this long ends. Default: 30 minutes.
+        /// Sliding idle timeout: a session unused this long ends. Default: 30 minutes. At most
+        /// ``SessionConfiguration/maximumIdleTimeout`` (what the stored metadata can hold).
         public var idleTimeout: Duration = .seconds(30 * 60)
+        /// The idle timeout of anonymous sessions (no user bound), when shorter than ``idleTimeout``: anonymous
+        /// sessions are cheap for anyone to create, so they should not occupy memory as long. A login gives the
+        /// session the full ``idleTimeout``. Default: 15 minutes.
+        public var anonymousIdleTimeout: Duration = .seconds(15 * 60)
         /// Absolute lifetime from creation; activity, saves and rotation never extend it. Default: 12 hours.
         public var absoluteTimeout: Duration = .seconds(12 * 3600)
         /// Lazy touch: a load refreshes the expiry only when it has drifted by more than this fraction of the
@@ -15,6 +20,12 @@ public struct SessionConfiguration: Sendable {
 
         /// The defaults.
         public init() {}
+
+        /// The idle timeout a new session gets: ``anonymousIdleTimeout`` (capped by ``idleTimeout``) when it is
+        /// anonymous, else ``idleTimeout``.
+        package func idleTimeout(bound: Bool) -> Duration {
+            bound ? idleTimeout : min(idleTimeout, anonymousIdleTimeout)
+        }
     }
 
     /// Rotation settings.
@@ -44,7 +55,8 @@ public struct SessionConfiguration: Sendable {
     public var expiry = Expiry()
     /// Rotation settings.
     public var rotation = Rotation()
-    /// The largest session (attribute names and values, in bytes). Default: 64 KiB.
+    /// The largest session (attribute names and values, in bytes). Default: 64 KiB. At most
+    /// ``maximumSessionBytesLimit``.
     public var maximumSessionBytes = 64 * 1024
     /// The most sessions one user may have at once. Default: 32.
     public var maximumSessionsPerUser = 32
@@ -54,19 +66,38 @@ public struct SessionConfiguration: Sendable {
     /// The defaults.
     public init() {}
 
-    /// Checks the settings.
+    /// The longest idle timeout a store can keep: 2³² − 1 ms (about 49.7 days; the metadata holds it in 4 bytes).
+    public static let maximumIdleTimeout = Duration.milliseconds(Int64(UInt32.max))
+    /// The longest absolute timeout a store can keep: 2⁴⁰ − 1 ms (about 34 years; 5 bytes of metadata).
+    public static let maximumAbsoluteTimeout = Duration.milliseconds((Int64(1) << 40) - 1)
+    /// The largest ``maximumSessionBytes``: 2²⁴ − 1 bytes (16 MiB; 3 bytes of metadata).
+    public static let maximumSessionBytesLimit = (1 << 24) - 1
+
+    /// Checks the settings, including that they fit what the stores' metadata can hold (a longer idle timeout
+    /// would otherwise be truncated silently).
     /// - Throws: ``SessionStoreError`` `.invalidConfiguration` naming the bad setting.
     public func validate() throws(SessionStoreError) {
         func fail(_ message: String) -> SessionStoreError { SessionStoreError(.invalidConfiguration, message) }
-        guard expiry.idleTimeout >= .milliseconds(1) else { throw fail("the idle timeout must be positive") }
+        guard expiry.idleTimeout >= .milliseconds(1), expiry.anonymousIdleTimeout >= .milliseconds(1) else {
+            throw fail("the idle timeouts must be positive")
+        }
+        guard expiry.idleTimeout <= Self.maximumIdleTimeout else {
+            throw fail("the idle timeout must not exceed \(Self.maximumIdleTimeout.milliseconds) ms (about 49.7 days)")
+        }
         guard expiry.absoluteTimeout >= expiry.idleTimeout else {
             throw fail("the absolute timeout must not be shorter than the idle timeout")
+        }
+        guard expiry.absoluteTimeout <= Self.maximumAbsoluteTimeout else {
+            throw fail("the absolute timeout must not exceed \(Self.maximumAbsoluteTimeout.milliseconds) ms (about 34 years)")
         }
         guard (0...1).contains(expiry.touchThreshold) else { throw fail("the touch threshold must be within 0...1") }
         guard rotation.renewalGrace >= .zero, rotation.theftDetectionWindow >= .zero else {
             throw fail("the renewal grace and the theft detection window must not be negative")
         }
         guard maximumSessionBytes > 0 else { throw fail("the maximum session size must be positive") }
+        guard maximumSessionBytes <= Self.maximumSessionBytesLimit else {
+            throw fail("the maximum session size must not exceed \(Self.maximumSessionBytesLimit) bytes (16 MiB)")
+        }
         guard maximumSessionsPerUser > 0 else { throw fail("the maximum sessions per user must be positive") }
     }
 }

@@ -2,16 +2,24 @@
 
 import Crypto
 
-/// The server secrets, by version, and the identifiers derived from tokens with them.
+/// The server secrets, by version, the routing key, and the identifiers derived from tokens with them.
 ///
 /// Storage keys are `HMAC-SHA-256(secret[token.keyVersion], token)`, so Redis (and whoever reads it) never sees a
-/// token. New tokens use the ``current`` version; older versions keep deriving keys for the tokens issued
-/// under them until those sessions rotate or expire, so a secret can be replaced without logging everyone out:
-/// add the new one as current, keep the old one for one absolute lifetime, then drop it.
+/// token. New tokens use the ``current`` version; older versions keep deriving keys (and CSRF tokens) for the
+/// tokens issued under them until those sessions end, so a secret can be replaced without logging anyone out:
+/// 1. make the new secret known to every server (kept in `previous`, the old one still current);
+/// 2. promote it (current) on every server;
+/// 3. drop the old one once the sessions issued under it have reached their absolute expiry.
+///
+/// The **routing key** places a user's sessions (and their per-user index) in one Redis hash slot: the routing
+/// bytes of a logged-in token and the index key are HMACs of the user name under it, so neither a cookie nor a
+/// Redis key reveals who the user is. It must not change when secrets rotate (it would split a user's sessions
+/// over two slots); when not given, it is derived from the secret with the lowest version.
 ///
 /// ```swift
 /// let keyring = try SessionKeyring(current: .init(version: 2, secret: newSecret),
-///                                  previous: [.init(version: 1, secret: oldSecret)])
+///                                  previous: [.init(version: 1, secret: oldSecret)], routingKey: routingKey)
+/// let same = try SessionKeyring(secrets: "2:\(newSecret),1:\(oldSecret)", routingKey: routingKey)
 /// ```
 public struct SessionKeyring: Sendable {
     /// One server secret and its version number.
@@ -51,10 +59,18 @@ public struct SessionKeyring: Sendable {
     /// The secret new tokens are issued under.
     public let current: Secret
     private let byVersion: [UInt8: Secret]
+    /// Keys the routing bytes and index names of users (version 0 is only a placeholder: it never reaches a token).
+    private let routingKey: Secret
 
     /// Creates a keyring.
-    /// - Throws: ``SessionStoreError`` `.invalidConfiguration` when two secrets share a version.
-    public init(current: Secret, previous: [Secret] = []) throws(SessionStoreError) {
+    /// - Parameters:
+    ///   - current: the secret new tokens are issued under.
+    ///   - previous: older (or not yet promoted) secrets, still accepted for the tokens issued under them.
+    ///   - routingKey: at least 32 bytes that never change for the lifetime of the data (see the type's
+    ///     documentation); `nil` derives it from the secret with the lowest version.
+    /// - Throws: ``SessionStoreError`` `.invalidConfiguration` when two secrets share a version or the routing key
+    ///   is shorter than 32 bytes.
+    public init(current: Secret, previous: [Secret] = [], routingKey: [UInt8]? = nil) throws(SessionStoreError) {
         var byVersion: [UInt8: Secret] = [current.version: current]
         for secret in previous {
             guard byVersion[secret.version] == nil else {
@@ -64,6 +80,49 @@ public struct SessionKeyring: Sendable {
         }
         self.current = current
         self.byVersion = byVersion
+        if let routingKey {
+            self.routingKey = try Secret(version: 0, secret: routingKey)
+        } else {
+            let lowest = byVersion[byVersion.keys.min()!]!
+            var hmac = lowest.keyedHMAC
+            hmac.update(data: Array("routing-key".utf8))
+            self.routingKey = try Secret(version: 0, secret: Array(hmac.finalize()))
+        }
+    }
+
+    /// Creates a keyring from the text form `"2:<secret>,1:<secret>"`: `version:secret` pairs separated by commas,
+    /// the first one current (it signs new tokens), all of them accepted. A lone `<secret>` (no version) is short
+    /// for `1:<secret>`. Secrets may not contain commas.
+    /// - Throws: ``SessionStoreError`` `.invalidConfiguration` for a malformed list (the message never contains a
+    ///   secret), a version outside 1…255, a duplicate version, or a secret shorter than 32 bytes.
+    public init(secrets text: String, routingKey: String? = nil) throws(SessionStoreError) {
+        func fail(_ message: String) -> SessionStoreError { SessionStoreError(.invalidConfiguration, message) }
+        var secrets: [Secret] = []
+        let entries = text.split(separator: ",", omittingEmptySubsequences: false)
+        for (position, entry) in entries.enumerated() {
+            let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 1 && entries.count == 1 {
+                secrets.append(try Secret(version: 1, secret: String(entry)))
+                continue
+            }
+            guard parts.count == 2, let version = UInt8(parts[0]), version > 0 else {
+                throw fail("session secret \(position + 1) is not 'version:secret' with a version in 1...255")
+            }
+            guard parts[1].utf8.count >= 32 else {
+                throw fail("session secret version \(version) needs at least 32 bytes, got \(parts[1].utf8.count)")
+            }
+            secrets.append(try Secret(version: version, secret: String(parts[1])))
+        }
+        guard let first = secrets.first else { throw fail("no session secret given") }
+        if let routingKey, routingKey.utf8.count < 32 {
+            throw fail("the routing key needs at least 32 bytes, got \(routingKey.utf8.count)")
+        }
+        try self.init(current: first, previous: Array(secrets.dropFirst()), routingKey: routingKey.map { Array($0.utf8) })
+    }
+
+    /// The versions this keyring accepts, the current one first.
+    public var versions: [UInt8] {
+        [current.version] + byVersion.keys.filter { $0 != current.version }.sorted(by: >)
     }
 
     /// A keyring with one random secret: for development and tests, where sessions need not outlive the process.
@@ -85,30 +144,32 @@ public struct SessionKeyring: Sendable {
         return SessionIdentity(tag: Self.slotTag(token.routing), id: id)
     }
 
-    /// The CSRF token of a session: an HMAC of its storage id under the current secret. The id changes with
-    /// every rotation, so the CSRF token does too, and Redis stores nothing from which it could be computed.
-    package func csrfToken(for identity: SessionIdentity) -> String {
-        var hmac = current.keyedHMAC
-        hmac.update(data: Array(("csrf:" + identity.id).utf8))
+    /// The CSRF token of a session family: an HMAC of the id of the session that started the family, under the
+    /// secret of that session's key version (so that every server computes the same while secrets rotate; the
+    /// current secret if that version was dropped). Renewals keep the family, so in-flight requests keep a valid
+    /// token; login and privilege changes start a new one. Redis stores nothing from which it could be computed.
+    package func csrfToken(for family: SessionFamily) -> String {
+        var hmac = (byVersion[family.keyVersion] ?? current).keyedHMAC
+        hmac.update(data: Array(("csrf:" + family.id).utf8))
         return hmac.finalize().withUnsafeBytes { Base64URL.encode($0) }
     }
 
     /// A fresh token under the current secret, routed to `user`'s slot when given, else to a random slot.
     package func newToken(user: String?) -> SessionToken {
-        SessionToken.generate(keyVersion: current.version, routing: user.map(Self.routing(forUser:)) ?? Self.randomRouting())
+        SessionToken.generate(keyVersion: current.version, routing: user.map(routing(forUser:)) ?? Self.randomRouting())
     }
 
     /// The successor token of a rotation and the user it binds: in the user's slot when bound (or being bound at
     /// login), else in the slot of the current token.
-    /// - Throws: `.alreadyRotated` when the session was reached through a renewed-away token (another request
-    ///   rotated it already, and its routing is unknown here).
+    /// - Throws: `.alreadyRotated` when the session was reached through a renewed-away token: another request
+    ///   rotated it already, and a rotation from here would kill the successor that request handed its client.
     package func successor(of session: Session, _ kind: RotationKind) throws(SessionStoreError) -> (token: SessionToken, user: String?) {
+        guard let current = session.token, !session.reachedThroughGrace else {
+            throw SessionStoreError(.alreadyRotated, "\(session.identity) was reached through a renewed-away token: it was already rotated by another request")
+        }
         var user = session.user
         if case .login(let newUser) = kind { user = newUser }
         if let user { return (newToken(user: user), user) }
-        guard let current = session.token else {
-            throw SessionStoreError(.alreadyRotated, "\(session.identity) was already rotated by another request")
-        }
         return (newToken(sameSlotAs: current), nil)
     }
 
@@ -117,9 +178,22 @@ public struct SessionKeyring: Sendable {
         SessionToken.generate(keyVersion: current.version, routing: Array(token.routing))
     }
 
-    /// The routing bytes of a user's sessions: not keyed, so that they survive secret rotation.
-    package static func routing(forUser user: String) -> [UInt8] {
-        Array(SHA256.hash(data: Array(("user:" + user).utf8)).prefix(SessionToken.routingRange.count))
+    /// The routing bytes of a user's sessions: keyed with the routing key (so a cookie does not reveal its user),
+    /// which survives secret rotation.
+    package func routing(forUser user: String) -> [UInt8] {
+        Array(routingMAC("user:" + user).prefix(SessionToken.routingRange.count))
+    }
+
+    /// The name of a user's index (160 bits of an HMAC under the routing key, base64url): the same on every server,
+    /// and no dictionary of user names recovers the user from it.
+    package func indexID(forUser user: String) -> String {
+        Base64URL.encode(routingMAC("index:" + user).prefix(20))
+    }
+
+    private func routingMAC(_ text: String) -> [UInt8] {
+        var hmac = routingKey.keyedHMAC
+        hmac.update(data: Array(text.utf8))
+        return Array(hmac.finalize())
     }
 
     package static func randomRouting() -> [UInt8] {
@@ -127,9 +201,9 @@ public struct SessionKeyring: Sendable {
         return (0..<SessionToken.routingRange.count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
-    /// The Redis hash tag for routing bytes: 48 bits of their FNV-1a hash, 8 characters. The routing bytes carry
-    /// no secret (they only spread sessions over hash slots), so a fast non-cryptographic hash suffices; it keeps
-    /// the token's own bytes out of Redis and is the same on every server.
+    /// The Redis hash tag for routing bytes: 48 bits of their FNV-1a hash, 8 characters. The routing bytes are
+    /// random or already keyed (they only spread sessions over hash slots), so a fast non-cryptographic hash
+    /// suffices; it keeps the token's own bytes out of Redis and is the same on every server.
     package static func slotTag(_ routing: some Sequence<UInt8>) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in routing {
@@ -140,8 +214,8 @@ public struct SessionKeyring: Sendable {
     }
 
     /// The hash tag of a user's sessions and index.
-    package static func slotTag(forUser user: String) -> String {
-        slotTag(routing(forUser: user))
+    package func slotTag(forUser user: String) -> String {
+        Self.slotTag(routing(forUser: user))
     }
 
     /// A short fingerprint of secret bytes, safe for logs.

@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 import HiredisClient
 import Logging
-import RedisTestSupport
+import EmbeddedRedis
 import Synchronization
 
 struct RedisBench: AsyncParsableCommand {

@@ -4,7 +4,7 @@ import ArgumentParser
 import HiredisClient
 import Logging
 import RedisSessionStore
-import RedisTestSupport
+import EmbeddedRedis
 import SessionStore
 
 /// The store under test and what must be stopped afterwards.

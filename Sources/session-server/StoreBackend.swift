@@ -4,7 +4,7 @@ import Foundation
 import HiredisClient
 import Logging
 import RedisSessionStore
-import RedisTestSupport
+import EmbeddedRedis
 import SessionStore
 
 /// The store and the Redis pieces that must run (the client) or be stopped (the embedded server).

@@ -2,7 +2,7 @@
 
 import Foundation
 import Glibc
-import RedisTestSupport
+import EmbeddedRedis
 
 /// A child process whose standard output and error go to a log file, stopped with SIGTERM and then SIGKILL.
 ///

@@ -4,7 +4,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
-import RedisTestSupport
+import EmbeddedRedis
 import Synchronization
 
 /// The processes, Redis server and HTTP client of one topology, recorded as they are started, and the

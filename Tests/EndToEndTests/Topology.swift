@@ -3,7 +3,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOSSL
-import RedisTestSupport
+import EmbeddedRedis
 
 /// Server settings that differ between suites.
 struct TopologyOptions: Sendable {

@@ -2,7 +2,7 @@
 
 import Foundation
 import Glibc
-import RedisTestSupport
+import EmbeddedRedis
 
 /// Kills the registered processes when this test process dies abruptly (a crash, SIGKILL, SIGPIPE from another
 /// test…), so that no redis-server, HAProxy or session-server outlives the run even then.

@@ -3,7 +3,7 @@
 import Foundation
 import Glibc
 import HiredisClient
-import RedisTestSupport
+import EmbeddedRedis
 import Testing
 
 @Suite("Connection options against a real redis-server")

@@ -4,7 +4,7 @@ import ConnectionPool
 import Foundation
 import HiredisClient
 import Logging
-import RedisTestSupport
+import EmbeddedRedis
 import Synchronization
 import Testing
 

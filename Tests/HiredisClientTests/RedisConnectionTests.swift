@@ -3,7 +3,7 @@
 import ConnectionPool
 import Foundation
 import HiredisClient
-import RedisTestSupport
+import EmbeddedRedis
 import Synchronization
 import Testing
 

@@ -41,14 +41,16 @@ import Testing
         }
     }
 
-    @Test func responsesWithoutCookieChangesAreNotMarked() async throws {
+    @Test func responsesFromASessionAreNeverCachedButSetNoCookie() async throws {
         let app = try makeApp(store: try MemorySessionStore())
         try await app.test(.router) { client in
             let session = try await anonymousSession(client)
             let response = try await client.execute(uri: "/get?name=x", method: .get, headers: headers(cookie: session.cookie))
             #expect(response.status == .ok)
             #expect(response.setCookies.isEmpty)
-            #expect(response.headers[.cacheControl] == nil)
+            #expect(response.headers[.cacheControl] == "no-store")
+            let anonymous = try await client.execute(uri: "/get?name=x", method: .get)
+            #expect(anonymous.status == .ok && anonymous.headers[.cacheControl] == nil, "no session used: nothing to protect")
         }
     }
 

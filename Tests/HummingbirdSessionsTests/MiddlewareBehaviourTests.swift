@@ -12,6 +12,7 @@ import Testing
     @Test func maxAgeNeverOutlivesTheAbsoluteExpiry() async throws {
         var settings = SessionConfiguration()
         settings.expiry.idleTimeout = .seconds(2 * 3600)
+        settings.expiry.anonymousIdleTimeout = .seconds(2 * 3600)
         settings.expiry.absoluteTimeout = .seconds(2 * 3600)
         let clock = ManualSessionClock()
         let store = try MemorySessionStore(configuration: settings, clock: clock)

@@ -2,7 +2,7 @@
 
 import HiredisClient
 import Logging
-import RedisTestSupport
+import EmbeddedRedis
 
 /// Runs `body` with a client connected to a fresh redis-server (and the server, to stop it).
 func withRedis(_ body: @Sendable (RedisClient, RedisServerProcess) async throws -> Void) async throws {

@@ -5,10 +5,10 @@ import HiredisClient
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
-import HummingbirdSessions
+import HummingbirdRedisPersist
 import HummingbirdTesting
 import Logging
-import RedisTestSupport
+import EmbeddedRedis
 import Testing
 
 struct Visit: Codable, Sendable, Equatable {

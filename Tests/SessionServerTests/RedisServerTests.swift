@@ -5,7 +5,7 @@ import HiredisClient
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import RedisTestSupport
+import EmbeddedRedis
 import SessionStore
 import Testing
 

@@ -4,7 +4,7 @@ import Foundation
 import HiredisClient
 import Logging
 import RedisSessionStore
-import RedisTestSupport
+import EmbeddedRedis
 import SessionStore
 import Testing
 
@@ -73,4 +73,15 @@ func withStore(
 /// A Codable attribute value used by the tests.
 struct Cart: Codable, Equatable, Sendable {
     var items: [String]
+}
+
+extension StoreHarness {
+    /// How many sessions, tombstones and indexes are stored (not yet expired): 0 means nothing was left behind.
+    /// (The memory store keeps no index entries that outlive their sessions, so it counts entries only.)
+    func storedKeyCount() async throws -> Int {
+        if let memory = store as? MemorySessionStore { return memory.storedEntryCount }
+        let connection = try await RedisConnection.connect(configuration: .init(url: server!.url))
+        defer { connection.close() }
+        return try await connection.send("DBSIZE").int ?? -1
+    }
 }

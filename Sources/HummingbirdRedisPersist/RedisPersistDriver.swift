@@ -13,9 +13,11 @@ import Hummingbird
 /// router.add(middleware: SessionMiddleware(storage: persist))
 /// ```
 ///
-/// Commands: `SET key json NX [PX ms]` for `create`, `SET key json PX ms` (or `KEEPTTL`, so an existing
-/// expiry is kept) for `set`, `GET`/`PTTL` for `get`, `DEL` for `remove`. The driver owns no background work;
-/// run the ``RedisClient`` itself as a service.
+/// Commands: `SET key json NX [PX ms]` for `create`; `SET key json PX ms` for `set` with an expiry, and
+/// `SET key json XX KEEPTTL` without one (an update: the existing expiry is kept, and a key that is gone, e.g.
+/// deleted by another instance at logout, is never recreated without an expiry: that throws
+/// ``RedisPersistDriverError/missingKey``); `GET`/`PTTL` for `get`, `DEL` for `remove`. The driver owns no
+/// background work; run the `RedisClient` itself as a service.
 public struct RedisPersistDriver: PersistDriver {
     let redis: any RedisCommandExecutor
     let keyPrefix: String
@@ -37,11 +39,14 @@ public struct RedisPersistDriver: PersistDriver {
         if reply.isNull { throw PersistError.duplicate }
     }
 
-    /// Sets `key` to `value`; with `expires` nil, an existing expiry is kept (`KEEPTTL`).
+    /// Sets `key` to `value` with a new expiry; with `expires` nil, updates an existing key and keeps its expiry.
+    /// - Throws: ``RedisPersistDriverError/missingKey`` when `expires` is nil and the key does not exist (it
+    ///   expired or was removed): nothing is written.
     public func set<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
         var arguments: [any RedisArgument] = [keyPrefix + key, try Self.encode(value)]
-        if let expires { arguments += ["PX", Self.milliseconds(expires)] } else { arguments.append("KEEPTTL") }
-        try await redis.send(RedisCommand("SET", arguments: arguments))
+        if let expires { arguments += ["PX", Self.milliseconds(expires)] } else { arguments += ["XX", "KEEPTTL"] }
+        let reply = try await redis.send(RedisCommand("SET", arguments: arguments))
+        if expires == nil && reply.isNull { throw RedisPersistDriverError.missingKey }
     }
 
     /// The value of `key`, or `nil`; throws `PersistError.invalidConversion` when it does not decode as `Object`.
@@ -76,5 +81,20 @@ public struct RedisPersistDriver: PersistDriver {
     static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+}
+
+/// A failure of ``RedisPersistDriver`` that Hummingbird's `PersistError` has no case for.
+public struct RedisPersistDriverError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: Sendable, Hashable { case missingKey }
+    private let code: Code
+
+    /// An update without an expiry found no key (it expired, or another instance removed it); nothing was written.
+    public static let missingKey = RedisPersistDriverError(code: .missingKey)
+
+    public var description: String {
+        switch code {
+        case .missingKey: "RedisPersistDriverError.missingKey: the key does not exist (expired or removed); set it with an expiry to create it"
+        }
     }
 }
