@@ -173,7 +173,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionStoreTests",
-            dependencies: ["SessionStore", "RedisSessionStore", "HiredisClient", "EmbeddedRedis"]
+            dependencies: [
+                "SessionStore", "RedisSessionStore", "HiredisClient", "EmbeddedRedis",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "HummingbirdSessionsTests",

@@ -7,7 +7,7 @@ import SessionHTTP
 func check(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = bytes(data, size)
     let body = String(decoding: input, as: UTF8.self)
-    for value in FormFields.values(of: "_csrf", in: body) { precondition(value.utf8.count <= input.count) }
+    for value in FormFields.values(of: "_csrf", in: body) { precondition(value.utf8.count <= body.utf8.count, "a value longer than the body") }
     let encoded = body.utf8.map { byte in
         let unreserved = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)

@@ -49,13 +49,27 @@ struct ResolvedOptions {
         if memory && redisURL != nil { throw ValidationError("--memory and --redis exclude each other") }
         instanceID = command.instanceId ?? env("SESSION_INSTANCE_ID") ?? Self.defaultInstanceID(port: port)
 
-        let secret = command.secret ?? env("SESSION_SECRET")
-        if let secret {
-            guard secret.utf8.count >= 32 else { throw ValidationError("the secret must be at least 32 bytes") }
-            keyring = try SessionKeyring(current: .init(version: 1, secret: secret))
+        if command.secret != nil {
+            throw ValidationError("--secret is not accepted: the command line is visible to every user (ps). Use SESSION_SECRETS, SESSION_SECRET or --secret-file")
+        }
+        var secrets: String?
+        if let file = command.secretFile {
+            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read the secret file \(file)")
+            }
+            secrets = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            secrets = env("SESSION_SECRETS") ?? env("SESSION_SECRET")
+        }
+        if let secrets {
+            do {
+                keyring = try SessionKeyring(secrets: secrets, routingKey: env("SESSION_ROUTING_KEY"))
+            } catch {
+                throw ValidationError("invalid session secrets: \(error.message)")
+            }
         } else {
             guard redisURL == nil else {
-                throw ValidationError("--secret (or SESSION_SECRET) is required with --redis: every instance must share it")
+                throw ValidationError("a secret is required with --redis (every instance must share it): set SESSION_SECRETS or SESSION_SECRET, or pass --secret-file")
             }
             keyring = .ephemeral()
             startupNotes.append("using a random ephemeral secret: sessions end when this process does")
@@ -64,7 +78,9 @@ struct ResolvedOptions {
         var settings = SessionConfiguration()
         if let idle = try duration(command.idleTimeout, "SESSION_IDLE_TIMEOUT") { settings.expiry.idleTimeout = idle }
         if let absolute = try duration(command.absoluteTimeout, "SESSION_ABSOLUTE_TIMEOUT") { settings.expiry.absoluteTimeout = absolute }
+        if let idle = try duration(command.anonymousIdleTimeout, "SESSION_ANONYMOUS_IDLE_TIMEOUT") { settings.expiry.anonymousIdleTimeout = idle }
         if let grace = try duration(command.renewGrace, "SESSION_RENEW_GRACE") { settings.rotation.renewalGrace = grace }
+        settings.rotation.revokeOnSuspectedTheft = command.revokeOnTheft || flag("SESSION_REVOKE_ON_THEFT")
         // The store's default (32) suits real accounts; the demo's alice and bob are shared by hundreds of virtual users.
         settings.maximumSessionsPerUser = Self.demoSessionsPerUser
         if let limit = command.maxSessionsPerUser {

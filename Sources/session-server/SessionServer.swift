@@ -20,8 +20,13 @@ struct SessionServer: AsyncParsableCommand {
         abstract: "Example app server for the Redis-backed session store.",
         discussion: """
             Every option can also be set by an environment variable: SESSION_HOST, SESSION_PORT, SESSION_REDIS_URL, \
-            SESSION_MEMORY (1), SESSION_INSTANCE_ID, SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, \
-            SESSION_MAX_SESSIONS_PER_USER, SESSION_SECRET, SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1). Command-line options win.
+            SESSION_MEMORY (1), SESSION_INSTANCE_ID, SESSION_IDLE_TIMEOUT, SESSION_ANONYMOUS_IDLE_TIMEOUT, \
+            SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, SESSION_REVOKE_ON_THEFT (1), SESSION_MAX_SESSIONS_PER_USER, \
+            SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1), SESSION_EVENT_LOOP_THREADS. Command-line options win.
+            Secrets never go on the command line (ps shows it): SESSION_SECRETS="2:<secret>,1:<secret>" (version:secret, \
+            the first signs new tokens, all are accepted; each at least 32 bytes), or SESSION_SECRET=<secret> (short for \
+            1:<secret>), or --secret-file FILE holding either form. SESSION_ROUTING_KEY (at least 32 bytes) keeps a user's \
+            sessions together across secret rotations; when absent it is derived from the lowest-version secret.
             Without --users, the demo users alice and bob get the password from SESSION_DEMO_PASSWORD, or random \
             ones printed at start-up.
             """
@@ -48,13 +53,23 @@ struct SessionServer: AsyncParsableCommand {
     @Option(help: "Absolute timeout, e.g. 12h. (env: SESSION_ABSOLUTE_TIMEOUT)")
     var absoluteTimeout: ServerDuration?
 
+    @Option(help: "Idle timeout of anonymous sessions (no user logged in), e.g. 15m (the default). (env: SESSION_ANONYMOUS_IDLE_TIMEOUT)")
+    var anonymousIdleTimeout: ServerDuration?
+
     @Option(help: "Grace window for the old token after renewal, e.g. 5s. (env: SESSION_RENEW_GRACE)")
     var renewGrace: ServerDuration?
+
+    @Flag(help: "End the whole session family when a renewed-away token is used after its grace (possible theft). (env: SESSION_REVOKE_ON_THEFT=1)")
+    var revokeOnTheft = false
 
     @Option(help: "Most sessions one user may have; the oldest is ended beyond it (default 1000: the demo accounts are shared by load tests). (env: SESSION_MAX_SESSIONS_PER_USER)")
     var maxSessionsPerUser: Int?
 
-    @Option(help: "HMAC secret, at least 32 bytes; required with --redis; default: random per process. (env: SESSION_SECRET)")
+    @Option(help: ArgumentHelp("File with the session secrets ('2:<secret>,1:<secret>' or one secret); required with --redis unless SESSION_SECRETS or SESSION_SECRET is set; default: random per process.", valueName: "FILE"))
+    var secretFile: String?
+
+    /// Refused with a clear message: a secret in argv is visible to every user of the host (`ps`).
+    @Option(help: .hidden)
     var secret: String?
 
     @Option(name: .customLong("users"), help: ArgumentHelp("Demo users: JSON object {\"user\": \"password\"}. (env: SESSION_USERS_FILE)", valueName: "FILE"))

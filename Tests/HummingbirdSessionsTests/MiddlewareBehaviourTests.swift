@@ -55,6 +55,35 @@ import Testing
         }
     }
 
+    @Test func aRequestInFlightDuringARenewalKeepsItsCSRFTokenButCannotRotate() async throws {
+        let app = try makeApp(store: try MemorySessionStore())
+        try await app.test(.router) { client in
+            let session = try await loggedInSession(client)
+            let renew = try await client.execute(uri: "/renew", method: .post, headers: headers(cookie: session.cookie, csrf: session.csrf))
+            #expect(renew.status == .ok)
+            let write = try await client.execute(uri: "/count", method: .post, headers: headers(cookie: session.cookie, csrf: session.csrf))
+            #expect(write.status == .ok, "the old token and the old CSRF token work within the grace")
+            for path in ["/renew", "/login"] {
+                let rotate = try await client.execute(uri: path, method: .post, headers: headers(cookie: session.cookie, csrf: session.csrf))
+                #expect(rotate.status == .conflict && rotate.setCookies.isEmpty, "\(path) from the grace must not rotate the successor")
+            }
+        }
+    }
+
+    @Test func aSaveThatFindsTheSessionGoneLeavesTheNewerCookieAlone() async throws {
+        let app = try makeApp(store: try MemorySessionStore())
+        try await app.test(.router) { client in
+            let tab = try await anonymousSession(client)
+            // Tab A writes (it loads, then waits 50 ms), while tab B logs in and gets the new cookie.
+            async let write = client.execute(uri: "/set?name=a&value=1", method: .post, headers: headers(cookie: tab.cookie, csrf: tab.csrf))
+            try await Task.sleep(for: .milliseconds(15))
+            let login = try await client.execute(uri: "/login", method: .post, headers: headers(cookie: tab.cookie, csrf: tab.csrf))
+            #expect(login.status == .ok && login.sessionCookie() != nil)
+            let late = try await write
+            #expect(late.setCookies.isEmpty, "clearing the cookie would log tab B out: \(late.setCookies)")
+        }
+    }
+
     @Test func unchangedSessionsAreNotSaved() async throws {
         let store = CountingSessionStore(try MemorySessionStore())
         let app = try makeApp(store: store)

@@ -39,6 +39,11 @@ struct Visit: Codable, Sendable, Equatable {
             try await driver.remove(key: "a")
             #expect(try await driver.get(key: "a", as: Visit.self) == nil)
             #expect(try await redis.send("EXISTS", "persist:a").int == 0)
+            // An update without an expiry never recreates a key another instance removed (it would never expire).
+            await #expect(throws: RedisPersistDriverError.missingKey) {
+                try await driver.set(key: "a", value: Visit(user: "x", count: 3), expires: nil)
+            }
+            #expect(try await redis.send("EXISTS", "persist:a").int == 0)
         }
     }
 

@@ -1,5 +1,6 @@
 // OptionsTests: command-line options, their environment fallbacks, and the checks on them.
 
+import ArgumentParser
 import Foundation
 import Testing
 
@@ -30,13 +31,51 @@ import Testing
         #expect(options.port == 7000 && options.instanceID == "cli")
     }
 
-    @Test func sharedRedisNeedsALongEnoughSecret() throws {
-        #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1"]), environment: [:]) }
-        #expect(throws: (any Error).self) {
-            try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1", "--secret", "short"]), environment: [:])
-        }
+    @Test func sharedRedisNeedsALongEnoughSecretFromTheEnvironmentOrAFile() throws {
+        let redis = ["--redis", "redis://h:1"]
+        #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(redis), environment: [:]) }
+        #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRET": "short"]) }
         #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(["--memory", "--redis", "redis://h:1"]), environment: [:]) }
-        _ = try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1", "--secret", Self.secret]), environment: [:])
+        let refused = #expect(throws: ValidationError.self, "a secret in argv is visible to ps") {
+            try ResolvedOptions(try SessionServer.parse(redis + ["--secret", Self.secret]), environment: [:])
+        }
+        #expect(refused?.message.contains(Self.secret) == false)
+        _ = try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRET": Self.secret])
+
+        let s2 = String(repeating: "t", count: 40)
+        let rotated = try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRETS": "2:\(s2),1:\(Self.secret)"])
+        #expect(rotated.keyring.versions == [2, 1])
+        for bad in ["2:\(s2),x:\(Self.secret)", "2:short", "2:\(s2),2:\(Self.secret)", "0:\(s2)", ""] {
+            let error = #expect(throws: ValidationError.self, "\(bad.prefix(6))") {
+                try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRETS": bad, "SESSION_SECRET": bad.isEmpty ? "x" : ""])
+            }
+            #expect(error?.message.contains(s2) == false && error?.message.contains(Self.secret) == false, "never echo a secret")
+        }
+        #expect(throws: ValidationError.self) {
+            try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRET": Self.secret, "SESSION_ROUTING_KEY": "short"])
+        }
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path
+        try Data("1:\(Self.secret),2:\(s2)\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fromFile = try ResolvedOptions(try SessionServer.parse(redis + ["--secret-file", path]), environment: [:])
+        #expect(fromFile.keyring.versions == [1, 2])
+        #expect(throws: ValidationError.self) { try ResolvedOptions(try SessionServer.parse(redis + ["--secret-file", path + ".missing"]), environment: [:]) }
+    }
+
+    @Test func theftRevocationAndAnonymousIdleTimeout() throws {
+        let password = ["SESSION_DEMO_PASSWORD": "pw"]
+        let defaults = try ResolvedOptions(try SessionServer.parse([]), environment: password).sessionConfiguration
+        #expect(!defaults.rotation.revokeOnSuspectedTheft && defaults.expiry.anonymousIdleTimeout == .seconds(15 * 60))
+        let flags = try ResolvedOptions(try SessionServer.parse(["--revoke-on-theft", "--anonymous-idle-timeout", "2m"]), environment: password)
+        #expect(flags.sessionConfiguration.rotation.revokeOnSuspectedTheft)
+        #expect(flags.sessionConfiguration.expiry.anonymousIdleTimeout == .seconds(120))
+        let environment = password.merging(["SESSION_REVOKE_ON_THEFT": "1", "SESSION_ANONYMOUS_IDLE_TIMEOUT": "90s"]) { $1 }
+        let fromEnvironment = try ResolvedOptions(try SessionServer.parse([]), environment: environment).sessionConfiguration
+        #expect(fromEnvironment.rotation.revokeOnSuspectedTheft && fromEnvironment.expiry.anonymousIdleTimeout == .seconds(90))
+        #expect(throws: (any Error).self) {
+            try ResolvedOptions(try SessionServer.parse(["--idle-timeout", "1440h", "--absolute-timeout", "2160h"]), environment: password)
+        }
     }
 
     @Test func eventLoopThreads() throws {

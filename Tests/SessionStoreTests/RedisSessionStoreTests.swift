@@ -1,5 +1,6 @@
 // RedisSessionStoreTests: what only the Redis store must show: one round trip each, no raw tokens, TTLs, outages.
 
+import Crypto
 import Foundation
 import HiredisClient
 import Logging
@@ -126,7 +127,59 @@ struct RedisSessionStoreTests {
                 #expect(!everything.contains(token))
                 #expect(!everything.contains(String(token.suffix(43))), "not even the random part")
             }
+            // No key, value or token carries an unkeyed fingerprint of a user name (a dictionary would recover it).
+            let users = (0..<4).map { "user\($0)" } + (0..<20).filter { $0 % 3 == 0 }.map { "login\($0)" }
+            for user in users {
+                let unkeyed = Self.unkeyedFingerprints(of: user)
+                for fingerprint in unkeyed.texts { #expect(!everything.contains(fingerprint), "\(user): \(fingerprint) in Redis") }
+                for token in tokens {
+                    let bytes = try #require(Base64URLTest.decode(token))
+                    #expect(Array(bytes[1..<7]) != unkeyed.routing, "\(user)'s token routes by an unkeyed hash")
+                }
+            }
         }
+    }
+
+    /// What the old layout exposed: SHA-256("user:" + name) routing bytes, their FNV hash tag, SHA-1 of the name.
+    static func unkeyedFingerprints(of user: String) -> (texts: [String], routing: [UInt8]) {
+        let routing = Array(SHA256.hash(data: Array(("user:" + user).utf8)).prefix(6))
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in routing {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let tag = Base64URLTest.encode((0..<6).map { UInt8(truncatingIfNeeded: hash >> (8 * $0)) })
+        let hex = { (bytes: [UInt8]) in bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+        let sha1 = hex(Array(Insecure.SHA1.hash(data: Array(user.utf8))))
+        let sha256 = hex(Array(SHA256.hash(data: Array(user.utf8))))
+        return ([tag, Base64URLTest.encode(routing), sha1, sha256, hex(routing)], routing)
+    }
+
+    @Test("the CSRF token is derived under the session's key version: servers agree while secrets rotate")
+    func csrfAcrossKeyVersions() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        let s1 = String(repeating: "1", count: 32), s2 = String(repeating: "2", count: 32)
+        let routing = String(repeating: "r", count: 32)
+        func store(_ secrets: String) throws -> RedisSessionStore {
+            try RedisSessionStore(redis: connection, keyring: try SessionKeyring(secrets: secrets, routingKey: routing),
+                                  configuration: .init(sessions: testConfiguration()))
+        }
+        let old = try store("1:\(s1)"), knowing = try store("1:\(s1),2:\(s2)"), promoted = try store("2:\(s2),1:\(s1)")
+        let before = try await old.create(user: "amy")
+        for other in [knowing, promoted] {
+            let loaded = try #require(try await other.load(before.token!.rawValue))
+            #expect(loaded.csrfToken == before.csrfToken)
+        }
+        let after = try await promoted.create(user: "amy")
+        #expect(after.token!.keyVersion == 2)
+        #expect(try await knowing.load(after.token!.rawValue)?.csrfToken == after.csrfToken)
+        let renewed = try await promoted.rotate(try #require(try await promoted.load(before.token!.rawValue)), .renewal)
+        #expect(renewed.token!.keyVersion == 2 && renewed.csrfToken == before.csrfToken, "the family keeps its version's token")
+        #expect(try await old.load(renewed.token!.rawValue) == nil, "a server that does not know v2 yet: no session, no error")
+        // The routing key, not the secrets, places a user's sessions: one index across the rotation.
+        #expect(try await old.sessions(ofUser: "amy").count == 2)
     }
 
     @Test("Redis down: typed .unavailable within the deadline, then recovery")
@@ -224,5 +277,19 @@ struct RedisSessionStoreMemoryTests {
         let payloadBytes = payload.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
         print("Redis memory per session: \(perSession) bytes for a \(payloadBytes)-byte payload")
         #expect(perSession <= payloadBytes + 250)
+    }
+}
+
+/// base64url without padding, written with Foundation (independently of the store's own codec).
+enum Base64URLTest {
+    static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64).map(Array.init)
     }
 }
