@@ -83,7 +83,8 @@ else
 fi
 
 ulimit -n 65536 2>/dev/null || true   # 200 users need ~800 sockets across HAProxy and the servers
-secret=$(openssl rand -hex 32)
+# The secret reaches the instances through their environment (the command line is visible to `ps`).
+export SESSION_SECRET; SESSION_SECRET=$(openssl rand -hex 32)
 export SESSION_DEMO_PASSWORD=${SESSION_DEMO_PASSWORD:-$(openssl rand -hex 12)}
 grace=5s
 # The three instances share this host's cores: each gets its share of event-loop threads (Hummingbird's default
@@ -92,7 +93,7 @@ threads=$(( $(nproc) / 3 )); [ "$threads" -ge 1 ] || threads=1
 instance=0
 for port in "$port1" "$port2" "$port3"; do
   instance=$((instance + 1))
-  "$bin/session-server" --host 127.0.0.1 --port "$port" --redis "$redis_url" --secret "$secret" \
+  "$bin/session-server" --host 127.0.0.1 --port "$port" --redis "$redis_url" \
     --instance-id "app$instance" --renew-grace "$grace" --event-loop-threads "$threads" >"$work/app$instance.log" 2>&1 &
   pids+=($!)
 done

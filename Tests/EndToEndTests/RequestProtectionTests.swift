@@ -76,6 +76,51 @@ extension ThroughHAProxyTests {
             expectHardened(cleared, step: "POST /logout")
             #expect(logout.headers.first(name: "Cache-Control") == "no-store", "POST /logout: \(logout.headers)")
         }
+
+        @Test("a request in flight during a renewal keeps its CSRF token within the grace; after it, it is refused")
+        func csrfWithinTheRenewalGrace() async throws {
+            let topology = try Topology.required()
+            var alice = VirtualUser(topology)
+            try await alice.fetchCSRF()
+            alice.csrf = try await alice.login("alice").string("csrfToken")
+            let (oldToken, oldCSRF) = (try alice.requireToken(), try #require(alice.csrf))
+            let renew = try await alice.send(.POST, "/renew")
+            #expect(renew.status == 200 && renew.string("csrfToken") == oldCSRF, "a renewal keeps the CSRF token: \(renew.summary)")
+            let old = [("Cookie", "\(Topology.cookieName)=\(oldToken)"), ("X-CSRF-Token", oldCSRF)]
+            let inFlight = try await topology.send(.POST, "/counter/increment", headers: old)
+            #expect(inFlight.status == 200 && inFlight.setCookies.isEmpty, "old token and old CSRF token within the grace: \(inFlight.summary)")
+            let newCookie = try await alice.send(.POST, "/counter/increment")
+            #expect(newCookie.status == 200 && newCookie.int("value") == 2, "new cookie, the page's CSRF token: \(newCookie.summary)")
+            let rotate = try await topology.send(.POST, "/renew", headers: old)
+            #expect(rotate.status == 409 && rotate.setCookies.isEmpty, "no rotation from the grace: \(rotate.summary)")
+            try await Task.sleep(for: .milliseconds(1300))   // the topology's grace is 1 s
+            let late = try await topology.send(.POST, "/counter/increment", headers: old)
+            #expect(late.status == 403, "after the grace the old token is no session, so no CSRF token is valid: \(late.summary)")
+            #expect(try await alice.send(.GET, "/counter").int("value") == 2)
+        }
+
+        @Test("operational hardening: /metrics only on the instances' own ports, HSTS, no-store on authenticated responses")
+        func operationalHardening() async throws {
+            let topology = try Topology.required()
+            for path in ["/metrics", "//metrics", "/./metrics", "/%6Detrics", "/METRICS", "/metrics/"] {
+                let reply = try await topology.send(.GET, path)
+                #expect(reply.status == 404, "\(path) through HAProxy: \(reply.summary)")
+                #expect(!reply.body.contains("session_store_operations_total"), "\(path) leaked metrics")
+            }
+            let direct = try await topology.sendDirect(to: 0, .GET, "/metrics")
+            #expect(direct.status == 200 && direct.body.contains("http_requests_total"), "Prometheus still scrapes the instance: \(direct.summary)")
+
+            let ping = try await topology.send(.GET, "/ping")
+            #expect(ping.headers.first(name: "Strict-Transport-Security") == "max-age=63072000", "HSTS: \(ping.headers)")
+
+            var alice = VirtualUser(topology)
+            try await alice.fetchCSRF()
+            alice.csrf = try await alice.login("alice").string("csrfToken")
+            for path in ["/me", "/sessions", "/prefs", "/counter"] {
+                let reply = try await alice.send(.GET, path)
+                #expect(reply.status == 200 && reply.headers.first(name: "Cache-Control") == "no-store", "\(path): \(reply.headers)")
+            }
+        }
     }
 }
 

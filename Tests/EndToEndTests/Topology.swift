@@ -92,8 +92,10 @@ final class Topology: Sendable {
                 ports.append(port)
                 processes.add(try ChildProcess.launch(
                     name: instanceID, executable: binary,
-                    arguments: serverArguments(instanceID: instanceID, port: port, redisURL: redis.url, secret: secret, options: options),
-                    environment: childEnvironment(["SESSION_DEMO_PASSWORD": password]), logDirectory: directory
+                    arguments: serverArguments(instanceID: instanceID, port: port, redisURL: redis.url, options: options),
+                    // The secret goes in the environment: on the command line, `ps` would show it.
+                    environment: childEnvironment(["SESSION_DEMO_PASSWORD": password, "SESSION_SECRET": secret]),
+                    logDirectory: directory
                 ))
             }
             try await processes.waitForInstances(ports: ports, client: client)
@@ -127,9 +129,9 @@ final class Topology: Sendable {
     func logTails() -> String { processes.logTails() }
 
     /// The `session-server` arguments of one instance.
-    static func serverArguments(instanceID: String, port: Int, redisURL: String, secret: String, options: TopologyOptions) -> [String] {
+    static func serverArguments(instanceID: String, port: Int, redisURL: String, options: TopologyOptions) -> [String] {
         var arguments = [
-            "--host", "127.0.0.1", "--port", "\(port)", "--redis", redisURL, "--secret", secret,
+            "--host", "127.0.0.1", "--port", "\(port)", "--redis", redisURL,
             "--instance-id", instanceID, "--renew-grace", options.renewGrace,
         ]
         if let idle = options.idleTimeout { arguments += ["--idle-timeout", idle] }
