@@ -8,6 +8,8 @@ bash scripts/ensure-packages.sh
 SESSION_SECRET=validate-only-0123456789abcdef0123 SESSION_DEMO_PASSWORD=validate-only docker-compose config -q
 for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 swift build --build-tests
+# A short smoke of every fuzz target (libFuzzer + AddressSanitizer; `bash scripts/fuzz.sh 600` runs them for real).
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 # The suite takes well under a minute. Bound it anyway so that a hang fails CI clearly instead of stalling it.
 status=0
 timeout --kill-after=10 300 swift test --skip-build "$@" || status=$?
