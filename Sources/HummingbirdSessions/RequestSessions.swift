@@ -26,6 +26,8 @@ public final class RequestSessions: Sendable {
         var loaded = false
         var session: Session?
         var cookie = CookieAction.keep
+        /// A session was found or created for this request (its response is that user's: never cached).
+        var used = false
     }
 
     let store: (any SessionStore)?
@@ -75,6 +77,7 @@ public final class RequestSessions: Sendable {
             if !state.loaded {
                 state.loaded = true
                 state.session = session
+                state.used = state.used || session != nil
             }
             return state.session
         }
@@ -101,6 +104,7 @@ public final class RequestSessions: Sendable {
             $0.loaded = true
             $0.session = session
             $0.cookie = .set(session)
+            $0.used = true
         }
     }
 
@@ -193,7 +197,7 @@ public final class RequestSessions: Sendable {
     /// Whether the request used a session (so that its response must not be cached).
     var usedSession: Bool {
         state.withLock { state in
-            if case .keep = state.cookie { return state.session != nil }
+            if case .keep = state.cookie { return state.used }
             return true
         }
     }

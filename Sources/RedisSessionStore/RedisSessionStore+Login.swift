@@ -32,9 +32,17 @@ extension RedisSessionStore {
                 identity, user: user, created: stored.created, absoluteExpiry: stored.absoluteExpiry,
                 revision: stored.revision + 1, attributes: attributes))
             let (now, _, _) = try parseCreate(created)
-            let retired = try await run(SessionScripts.retire, keys: retireKeys, arguments: [
-                String(stored.revision), session.identity.id, slotPrefix(session.identity.tag),
-            ])
+            let retired: [RedisReply]
+            do {
+                retired = try await run(SessionScripts.retire, keys: retireKeys, arguments: [
+                    String(stored.revision), session.identity.id, slotPrefix(session.identity.tag),
+                ])
+            } catch {
+                // The original may or may not be retired: drop the copy (best effort), so that a failed login leaves
+                // no second session counting against the user's limit. The caller fails closed either way.
+                try? await destroyCopy()
+                throw error
+            }
             switch retired.first?.string {
             case "ok":
                 SessionMetrics.operation("rotate", outcome: "ok")

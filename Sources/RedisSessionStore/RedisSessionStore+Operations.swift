@@ -40,7 +40,7 @@ extension RedisSessionStore {
         case .needsScript:
             break
         }
-        let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [touchThreshold, revokeOnTheft])
+        let reply = try await run(SessionScripts.load, keys: [key(identity)], arguments: [touchFraction, revokeOnTheft])
         switch reply.first?.string {
         case "ok":
             let via = reply[1].string ?? ""
@@ -97,7 +97,7 @@ extension RedisSessionStore {
         let current = min(meta.idle, meta.absoluteExpiry - meta.lastAccess) - (now - meta.lastAccess)
         guard want > 0, current > 0,
               !SessionInternals.touchDue(refreshed: want, current: current, untilAbsolute: meta.absoluteExpiry - now,
-                                         threshold: touchThresholdMilliseconds)
+                                         threshold: SessionInternals.touchThreshold(idle: meta.idle, fraction: configuration.expiry.touchThreshold))
         else { return .needsScript }
         return .live(decodeSession(identity, token: token, metadata: meta, fields: fields))
     }

@@ -44,12 +44,11 @@ public final class RedisSessionStore: SessionStore {
 
     public var configuration: SessionConfiguration { settings.sessions }
     let settings: Configuration
-    /// Load arguments that never change: the lazy-touch threshold in ms and the revoke-on-theft flag.
     /// How often a login retries copying a session that keeps changing while it is copied.
     static let loginAttempts = 8
-    let touchThreshold: String
-    /// The same threshold as a number, for the read-only path of `load`.
-    let touchThresholdMilliseconds: Int64
+    /// Load arguments that never change: the lazy-touch fraction of a session's own idle timeout, and the
+    /// revoke-on-theft flag.
+    let touchFraction: String
     let revokeOnTheft: String
     let redis: any RedisCommandExecutor
     let keyring: SessionKeyring
@@ -73,9 +72,7 @@ public final class RedisSessionStore: SessionStore {
             throw SessionStoreError(.invalidConfiguration, "the key prefix must be non-empty and contain no '{'")
         }
         self.settings = configuration
-        let idle = Double(configuration.sessions.expiry.idleTimeout.milliseconds)
-        self.touchThresholdMilliseconds = Int64(idle * configuration.sessions.expiry.touchThreshold)
-        self.touchThreshold = String(touchThresholdMilliseconds)
+        self.touchFraction = String(configuration.sessions.expiry.touchThreshold)
         self.revokeOnTheft = configuration.sessions.rotation.revokeOnSuspectedTheft ? "1" : "0"
         self.redis = redis
         self.keyring = keyring

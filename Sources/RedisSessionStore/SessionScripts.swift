@@ -71,7 +71,7 @@ enum SessionScripts {
 
     /// Load with lazy touch, following a renewal within its grace. The hottest script: written without the shared
     /// helpers (each `local function` costs a closure per call). KEYS[1] session.
-    /// ARGV: touch threshold ms, revoke on theft (1/0). Replies `{'ok', via, packed, fields}`, `{'none'}`, or
+    /// ARGV: touch threshold (fraction of the session's own idle timeout), revoke on theft (1/0). Replies `{'ok', via, packed, fields}`, `{'none'}`, or
     /// `{'theft'[, user, revoked head id]}` (the caller removes the head from its user's index).
     static let load = RedisScript("""
         local t = redis.call('TIME')
@@ -121,7 +121,7 @@ enum SessionScripts {
         -- the absolute expiry is within reach, so that an active session lives exactly until it (the same rule as
         -- SessionInternals.touchDue, which the memory store and the read-only load path use).
         local current = math.min(i, x - a) - (now - a)
-        if want - current > tonumber(ARGV[1]) or (want == x - now and current < want) then
+        if want - current > math.floor(i * tonumber(ARGV[1])) or (want == x - now and current < want) then
           redis.call('PEXPIRE', key, want)
           packed = struct.pack('>I6I5I5I4I4I3', c, now - c, x - c, i, r, z)
           redis.call('HSET', key, '', packed)
@@ -329,11 +329,19 @@ enum SessionScripts {
         return {'ok'}
         """)
 
-    /// Destroy, with the family's renewal tombstones. KEYS[1] session, KEYS[2] user index (when bound).
+    /// Destroy, with the family's renewal tombstones (following renewals to the live session). KEYS[1] session, KEYS[2] user index (when bound).
     /// ARGV: id, slot prefix.
     static let destroy = script("""
-        local n = end_family(ARGV[2], KEYS[1])
-        if #KEYS == 2 then redis.call('ZREM', KEYS[2], ARGV[1]) end
+        -- A session value loaded before another request renewed it: the logout ends the renewed session.
+        local key = KEYS[1]
+        for hop = 1, 16 do
+          local successor = redis.call('HGET', key, '_t')
+          if not successor then break end
+          redis.call('DEL', key)
+          key = ARGV[2] .. successor
+        end
+        local n = end_family(ARGV[2], key)
+        if #KEYS == 2 then redis.call('ZREM', KEYS[2], ARGV[1], string.sub(key, #ARGV[2] + 1)) end
         return {'ok', n}
         """)
 

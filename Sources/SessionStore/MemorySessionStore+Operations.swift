@@ -44,13 +44,13 @@ extension MemorySessionStore {
             return nil
         }
         let now = clock.nowMilliseconds()
-        let threshold = Int64(Double(configuration.expiry.idleTimeout.milliseconds) * configuration.expiry.touchThreshold)
+        let fraction = configuration.expiry.touchThreshold
         let revoke = configuration.rotation.revokeOnSuspectedTheft
         enum Outcome { case found(SessionIdentity, Record, via: Bool), none, theft }
         let outcome = state.withLock { state -> Outcome in
             var target = identity
             var via = false
-            for _ in 0..<Self.maximumChain {
+            for _ in 0..<4 {  // renewals followed within their grace, like `resolve` and the Redis load script
                 guard case .tombstone(let tombstone) = state.entry(target, now: now) else { break }
                 let successor = SessionIdentity(tag: target.tag, id: tombstone.successor)
                 if now - tombstone.rotatedAt > tombstone.grace {
@@ -75,7 +75,8 @@ extension MemorySessionStore {
                 return .none
             }
             if SessionInternals.touchDue(refreshed: want, current: record.expiresAt - now,
-                                         untilAbsolute: record.absoluteExpiry - now, threshold: threshold) {
+                                         untilAbsolute: record.absoluteExpiry - now,
+                                         threshold: SessionInternals.touchThreshold(idle: record.idle, fraction: fraction)) {
                 _ = state.refresh(target, &record, now: now)
                 state.entries[target] = .live(record)
             }
@@ -162,6 +163,10 @@ extension MemorySessionStore {
     public func destroy(_ session: Session) async throws(SessionStoreError) {
         let now = clock.nowMilliseconds()
         state.withLock { state in
+            // A session value loaded before another request renewed it: the logout ends the renewed session.
+            if let head = state.liveHead(from: session.identity, now: now), head != session.identity {
+                state.endFamily(head, now: now)
+            }
             state.endFamily(session.identity, now: now)
             state.removeFromIndex(user: session.user, id: session.identity.id)
         }

@@ -26,6 +26,12 @@ package enum SessionInternals {
         attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
     }
 
+    /// The lazy-touch threshold of a session in milliseconds: a fraction of its own idle timeout (anonymous
+    /// sessions have a shorter one), rounded down as the load script does.
+    package static func touchThreshold(idle: Int64, fraction: Double) -> Int64 {
+        Int64((Double(idle) * fraction).rounded(.down))
+    }
+
     /// The lazy-touch rule of `load` (the Redis store's load script applies the same in Lua): given the expiry a
     /// refresh would set and the one in force, both in milliseconds from now, refresh when they differ by more than
     /// `threshold`, and once when the absolute expiry comes within reach, so that an active session lives exactly

@@ -61,6 +61,14 @@ struct SessionFamilyConformanceTests {
             try await harness.advance(by: .milliseconds(700))
             #expect(try await store.load(t0.token!.rawValue) == nil)
 
+            // A logout with a value loaded before another request renewed the session ends the renewed one.
+            let stale = try await store.create(user: "kay")
+            let renewedMeanwhile = try await store.rotate(stale, .renewal)
+            try await store.destroy(stale)
+            #expect(try await store.load(renewedMeanwhile.token!.rawValue) == nil, "logout wins over a parallel renewal")
+            #expect(try await store.sessions(ofUser: "kay").isEmpty)
+            #expect(try await harness.storedKeyCount() == 0)
+
             // Logout of every session of a user ends their families too.
             let u0 = try await store.create(user: "kay")
             _ = try await store.rotate(u0, .renewal)
