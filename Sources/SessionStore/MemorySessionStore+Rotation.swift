@@ -31,7 +31,10 @@ extension MemorySessionStore {
             if record.user == nil && user != nil { record.idle = boundIdle }
             record.revision += 1
             record.user = user
-            if kind == .renewal {
+            // A renewal keeps the family and leaves a tombstone in the same slot. (A successor in another slot, after
+            // the routing key changed, is a move like a login: the Redis store cannot leave a cross-slot tombstone.)
+            let renewal = kind == .renewal && !moving
+            if renewal {
                 record.family = family
                 record.predecessors = Array((record.predecessors + [old.id]).suffix(Self.maximumChain))
             } else {
@@ -43,7 +46,7 @@ extension MemorySessionStore {
             guard state.refresh(identity, &record, now: now) else { return .failure(self.notFound(old)) }
             state.entries[identity] = .live(record)
             if let user { state.indexes[user, default: [:]][identity.id] = record.created }
-            if kind == .renewal {
+            if renewal {
                 let keep = max(grace, min(window, absoluteExpiry - now)) + 1
                 state.entries[old] = .tombstone(Tombstone(successor: identity.id, rotatedAt: now, grace: grace, expiresAt: now + keep))
             }

@@ -46,14 +46,17 @@ public protocol SessionStore: Sendable {
     /// Refreshes the idle expiry now. Returns `false` when the session no longer exists.
     func touch(_ session: Session) async throws(SessionStoreError) -> Bool
 
-    /// Replaces the session's token atomically: same data, user, created-at and absolute expiry; a new CSRF
-    /// token and a higher revision. Pending changes are not saved by rotation.
-    /// - Throws: ``SessionStoreError`` `.alreadyRotated` when another request rotated it first, `.notFound`,
-    ///   `.conflict` (login only: the session changed while logging in; load and retry), `.limitReached`,
-    ///   `.unavailable`.
+    /// Replaces the session's token atomically: the data as stored (every acknowledged write), the same user,
+    /// created-at and absolute expiry, and a higher revision. A renewal keeps the CSRF token and leaves the old
+    /// token working for the grace; login and privilege change replace the CSRF token and kill the old token at
+    /// once. Pending changes are not saved by rotation.
+    /// - Throws: ``SessionStoreError`` `.alreadyRotated` when another request rotated it first, or when the session
+    ///   was reached through a renewed-away token; `.notFound`; `.conflict` (login only: parallel writes kept
+    ///   overtaking the copy; retry); `.limitReached` (nothing changed); `.unavailable`.
     func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session
 
-    /// Destroys the session (logout). Later saves, touches and rotations fail with `.notFound`.
+    /// Destroys the session (logout) with its renewal tombstones, following a renewal made meanwhile by another
+    /// request to the live session. Later saves, touches and rotations fail with `.notFound`.
     func destroy(_ session: Session) async throws(SessionStoreError)
 
     /// The live sessions of a user, oldest first. Prunes index entries of expired sessions.
