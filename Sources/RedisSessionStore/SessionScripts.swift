@@ -71,8 +71,9 @@ enum SessionScripts {
 
     /// Load with lazy touch, following a renewal within its grace. The hottest script: written without the shared
     /// helpers (each `local function` costs a closure per call). KEYS[1] session.
-    /// ARGV: touch threshold (fraction of the session's own idle timeout), revoke on theft (1/0). Replies `{'ok', via, packed, fields}`, `{'none'}`, or
-    /// `{'theft'[, user, revoked head id]}` (the caller removes the head from its user's index).
+    /// ARGV: touch threshold (a fraction of the session's own idle timeout), revoke on theft (1/0).
+    /// Replies `{'ok', via, packed, fields}`, `{'none'}`, or `{'theft'[, user, revoked head id]}` (the caller
+    /// removes the revoked head from its user's index).
     static let load = RedisScript("""
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -1,15 +1,9 @@
-// SessionInternals: helpers the store implementations of this package share (salts, hashes, time, summaries).
+// SessionInternals: helpers the store implementations of this package share (time, summaries, sizes, lazy touch).
 
-import Crypto
 import Foundation
 
 /// Shared by the store implementations (package-internal).
 package enum SessionInternals {
-    /// Lowercase hex SHA-1, as Lua's `redis.sha1hex` computes it.
-    package static func sha1Hex(_ text: String) -> String {
-        Insecure.SHA1.hash(data: Array(text.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-    }
-
     /// Milliseconds since 1970 as a date.
     package static func date(milliseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
