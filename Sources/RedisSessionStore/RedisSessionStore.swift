@@ -7,9 +7,9 @@ import SessionStore
 
 /// A ``SessionStore`` in Redis, shared by any number of app servers.
 ///
-/// Every operation is one atomic Lua script (one round trip; a login that moves an anonymous session to its
-/// user's hash slot pipelines two single-slot scripts in one round trip). Time comes from Redis, so servers with
-/// skewed clocks agree. Redis never sees a token: keys are HMACs of tokens under the server secret.
+/// Every operation is one atomic Lua script in one round trip (a plain load is a pipelined `TIME` + `HGETALL`;
+/// a login that moves a session to its user's hash slot takes three: read, copy, retire). Time comes from Redis,
+/// so servers with skewed clocks agree. Redis never sees a token: keys are HMACs of tokens under the server secret.
 ///
 /// Key layout (`sess` is ``Configuration/keyPrefix``; `{tag}` keeps a session, its renewal tombstone and its
 /// user's index in one hash slot for Redis Cluster):
