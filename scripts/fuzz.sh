@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
+# libFuzzer reads -max_total_time=0 as "no limit": insist on a positive whole number.
+[[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET…] (got '$seconds')" >&2; exit 2; }
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(cookie-header session-token csrf-token form-fields packed-metadata)

@@ -85,12 +85,25 @@ public struct RedisPersistDriver: PersistDriver {
 }
 
 /// A failure of ``RedisPersistDriver`` that Hummingbird's `PersistError` has no case for.
-public struct RedisPersistDriverError: Error, Sendable, Hashable, CustomStringConvertible {
+///
+/// It is an `HTTPResponseError`: when it escapes a request (hummingbird-auth's `SessionMiddleware` updates an edited
+/// session without an expiry, and the session ended meanwhile on another instance), the client gets
+/// 401 `session ended`, never a 500.
+public struct RedisPersistDriverError: HTTPResponseError, Sendable, Hashable, CustomStringConvertible {
     private enum Code: Sendable, Hashable { case missingKey }
     private let code: Code
 
     /// An update without an expiry found no key (it expired, or another instance removed it); nothing was written.
     public static let missingKey = RedisPersistDriverError(code: .missingKey)
+
+    /// 401: the data (a session) the request wanted to update is gone.
+    public var status: HTTPResponse.Status { .unauthorized }
+
+    /// A JSON `{"error": …}` response.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"session ended"}"#)))
+    }
 
     public var description: String {
         switch code {

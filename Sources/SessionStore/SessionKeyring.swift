@@ -91,8 +91,8 @@ public struct SessionKeyring: Sendable {
     }
 
     /// Creates a keyring from the text form `"2:<secret>,1:<secret>"`: `version:secret` pairs separated by commas,
-    /// the first one current (it signs new tokens), all of them accepted. A lone `<secret>` (no version) is short
-    /// for `1:<secret>`. Secrets may not contain commas.
+    /// the first one current (it signs new tokens), all of them accepted. A lone secret that does not start with
+    /// `<version>:` is short for `1:<secret>`. Secrets in a list may not contain commas.
     /// - Throws: ``SessionStoreError`` `.invalidConfiguration` for a malformed list (the message never contains a
     ///   secret), a version outside 1…255, a duplicate version, or a secret shorter than 32 bytes.
     public init(secrets text: String, routingKey: String? = nil) throws(SessionStoreError) {
@@ -101,7 +101,7 @@ public struct SessionKeyring: Sendable {
         let entries = text.split(separator: ",", omittingEmptySubsequences: false)
         for (position, entry) in entries.enumerated() {
             let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 1 && entries.count == 1 {
+            if entries.count == 1 && (parts.count == 1 || parts[0].isEmpty || !parts[0].allSatisfy(\.isNumber)) {
                 secrets.append(try Secret(version: 1, secret: String(entry)))
                 continue
             }

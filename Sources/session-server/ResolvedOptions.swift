@@ -59,11 +59,21 @@ struct ResolvedOptions {
             }
             secrets = contents.trimmingCharacters(in: .whitespacesAndNewlines)
         } else {
-            secrets = env("SESSION_SECRETS") ?? env("SESSION_SECRET")
+            secrets = env("SESSION_SECRETS")
         }
-        if let secrets {
-            do {
-                keyring = try SessionKeyring(secrets: secrets, routingKey: env("SESSION_ROUTING_KEY"))
+        let routingKey = env("SESSION_ROUTING_KEY")
+        if secrets != nil || env("SESSION_SECRET") != nil {
+            do throws(SessionStoreError) {
+                if let secrets {
+                    keyring = try SessionKeyring(secrets: secrets, routingKey: routingKey)
+                } else {
+                    // SESSION_SECRET is taken literally (it may contain ':' or ','), as version 1.
+                    guard routingKey.map({ $0.utf8.count >= 32 }) ?? true else {
+                        throw SessionStoreError(.invalidConfiguration, "the routing key needs at least 32 bytes")
+                    }
+                    keyring = try SessionKeyring(current: .init(version: 1, secret: env("SESSION_SECRET")!),
+                                                 routingKey: routingKey.map { Array($0.utf8) })
+                }
             } catch {
                 throw ValidationError("invalid session secrets: \(error.message)")
             }

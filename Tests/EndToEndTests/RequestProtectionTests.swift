@@ -106,6 +106,7 @@ extension ThroughHAProxyTests {
                 let reply = try await topology.send(.GET, path)
                 #expect(reply.status == 404, "\(path) through HAProxy: \(reply.summary)")
                 #expect(!reply.body.contains("session_store_operations_total"), "\(path) leaked metrics")
+                #expect(reply.headers.first(name: "Strict-Transport-Security") == "max-age=63072000", "HSTS on HAProxy's own 404")
             }
             let direct = try await topology.sendDirect(to: 0, .GET, "/metrics")
             #expect(direct.status == 200 && direct.body.contains("http_requests_total"), "Prometheus still scrapes the instance: \(direct.summary)")

@@ -62,6 +62,15 @@ struct Visit: Codable, Sendable, Equatable {
                 _ = context.sessions.updateSession(visit)
                 return "\(visit.user):\(visit.count)"
             }
+            router.post("/visit-while-logged-out-elsewhere") { request, context -> String in
+                guard var visit = context.sessions.session else { throw HTTPError(.unauthorized) }
+                // Another instance ends the session between this request's load and its save.
+                let cookie = request.cookies["SESSION_ID"]?.value ?? ""
+                try await redis.send("DEL", "persist:hbs.\(cookie)")
+                visit.count += 1
+                _ = context.sessions.updateSession(visit)
+                return "\(visit.user):\(visit.count)"
+            }
             router.post("/logout") { _, context -> HTTPResponse.Status in
                 context.sessions.clearSession()
                 return .ok
@@ -75,6 +84,13 @@ struct Visit: Codable, Sendable, Equatable {
                 fields[.cookie] = "SESSION_ID=\(cookie.value)"
                 #expect(try await client.execute(uri: "/visit", method: .post, headers: fields).text == "erin:1")
                 #expect(try await client.execute(uri: "/visit", method: .post, headers: fields).text == "erin:2")
+                let ended = try await client.execute(uri: "/visit-while-logged-out-elsewhere", method: .post, headers: fields)
+                #expect(ended.status == .unauthorized, "the update finds no key: 401, never a 500 or a resurrected key")
+                #expect(try await redis.send("EXISTS", "persist:hbs.\(cookie.value)").int == 0)
+                let again = try await client.execute(uri: "/login", method: .post)
+                let second = try #require(again.setCookies.first { $0.name == "SESSION_ID" })
+                fields[.cookie] = "SESSION_ID=\(second.value)"
+                #expect(try await client.execute(uri: "/visit", method: .post, headers: fields).text == "erin:1")
                 #expect(try await client.execute(uri: "/logout", method: .post, headers: fields).status == .ok)
                 #expect(try await client.execute(uri: "/visit", method: .post, headers: fields).status == .unauthorized)
             }

@@ -41,6 +41,11 @@ import Testing
         }
         #expect(refused?.message.contains(Self.secret) == false)
         _ = try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRET": Self.secret])
+        // SESSION_SECRET is one secret, taken literally, whatever it contains.
+        for literal in ["7:" + Self.secret, Self.secret + ",x", "a:b," + Self.secret] {
+            let options = try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRET": literal])
+            #expect(options.keyring.versions == [1])
+        }
 
         let s2 = String(repeating: "t", count: 40)
         let rotated = try ResolvedOptions(try SessionServer.parse(redis), environment: ["SESSION_SECRETS": "2:\(s2),1:\(Self.secret)"])
