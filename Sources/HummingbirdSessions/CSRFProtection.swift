@@ -47,7 +47,7 @@ struct CSRFProtection: Sendable {
         guard let supplied = try await suppliedToken(&request) else {
             throw refuse(.missingCSRFToken, "missing CSRF token")
         }
-        guard ConstantTime.equal(Array(supplied.utf8), Array(session.csrfToken.utf8)) else {
+        guard CSRFInput.matches(supplied, expected: session.csrfToken) else {
             throw refuse(.invalidCSRFToken, "invalid CSRF token")
         }
     }
@@ -71,28 +71,15 @@ struct CSRFProtection: Sendable {
     /// The token from the header (exactly one) or the form field (exactly one); `nil` when absent or ambiguous.
     func suppliedToken(_ request: inout Request) async throws(SessionsError) -> String? {
         let headerValues = request.headers[values: headerName]
-        if headerValues.count == 1 { return headerValues[0] }
-        if headerValues.count > 1 { return nil }
-        guard let contentType = request.headers[.contentType],
-            contentType.lowercased().split(separator: ";").first?.trimmingSpaces == "application/x-www-form-urlencoded"
-        else { return nil }
+        guard headerValues.isEmpty, CSRFInput.isForm(contentType: request.headers[.contentType]) else {
+            return CSRFInput.supplied(headerValues: headerValues, formBody: nil, field: configuration.csrfFormField)
+        }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: configuration.maximumFormBytes)
         } catch {
             throw SessionsError(.contentTooLarge, "form too large")
         }
-        let values = FormFields.values(of: configuration.csrfFormField, in: String(buffer: body))
-        return values.count == 1 ? values[0] : nil
-    }
-}
-
-extension Substring {
-    /// Without spaces and tabs around it.
-    var trimmingSpaces: Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
-        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
-        return result
+        return CSRFInput.supplied(headerValues: [], formBody: String(buffer: body), field: configuration.csrfFormField)
     }
 }
