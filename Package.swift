@@ -113,6 +113,8 @@ let package = Package(
         .executableTarget(name: "fuzz-session-token", dependencies: ["FuzzSupport", "RedisSessionStore", "SessionStore"], path: "Fuzz/SessionToken"),
         .executableTarget(name: "fuzz-csrf-token", dependencies: ["FuzzSupport", "SessionHTTP", "SessionStore"], path: "Fuzz/CSRFToken"),
         .executableTarget(name: "fuzz-form-fields", dependencies: ["FuzzSupport", "SessionHTTP"], path: "Fuzz/FormFields"),
+        .executableTarget(name: "fuzz-redis-reply", dependencies: ["FuzzSupport", "HiredisClient"], path: "Fuzz/RedisReply"),
+        .executableTarget(name: "fuzz-redis-url", dependencies: ["FuzzSupport", "HiredisClient"], path: "Fuzz/RedisURL"),
         .executableTarget(name: "fuzz-packed-metadata", dependencies: ["FuzzSupport", "HiredisClient", "RedisSessionStore", "SessionStore"], path: "Fuzz/PackedMetadata"),
         .executableTarget(
             name: "session-bench",

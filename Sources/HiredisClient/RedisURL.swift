@@ -44,7 +44,8 @@ public enum RedisURL {
         configuration.authentication = authentication
         if !path.isEmpty {
             guard let database = Int(path), database >= 0, path.allSatisfy(\.isASCII) else {
-                throw .invalidURL(original, "database '\(path)' is not a non-negative integer")
+                // The reason does not quote the path: a mistyped URL may carry a password there.
+                throw .invalidURL(original, "the path must be a database number (a non-negative integer)")
             }
             configuration.database = database
         }
@@ -122,7 +123,7 @@ public enum RedisURL {
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, let value = percentDecode(parts[1]) else {
-                throw .invalidURL(original, "malformed query parameter '\(parts[0])'")
+                throw .invalidURL(original, "malformed query parameter (expected name=value, percent-encoded)")
             }
             switch parts[0] {
             case "db":
@@ -132,7 +133,7 @@ public enum RedisURL {
                 configuration.database = database
             case "password": password = value
             case "user", "username": user = value
-            default: throw .invalidURL(original, "unknown query parameter '\(parts[0])' (known: db, user, password)")
+            default: throw .invalidURL(original, "unknown query parameter (known: db, user, password)")
             }
         }
         if let password, !password.isEmpty {

@@ -29,6 +29,20 @@ func withRedisClient<Result: Sendable>(
 
 @Suite("RedisClient (pooled) against a real redis-server")
 struct RedisClientTests {
+    @Test("a reply nested deeper than hiredis reads fails its command with a typed error; the client recovers")
+    func tooDeeplyNestedReply() async throws {
+        let server = try await RedisServerProcess.start()
+        try await withRedisClient(try .init(url: server.url)) { redis in
+            let eight = try await redis.send("EVAL", "return " + String(repeating: "{", count: 8) + "1" + String(repeating: "}", count: 8), 0)
+            #expect(eight.array?.first?.array?.first != nil, "8 levels are read")
+            let nine = await #expect(throws: RedisError.self) { try await redis.send("EVAL", "return " + String(repeating: "{", count: 9) + "1" + String(repeating: "}", count: 9), 0) }
+            #expect(nine?.code == .protocolViolation, "\(String(describing: nine))")
+            // The connection that got the unreadable reply is retired; the next command gets a fresh one.
+            #expect(try await redis.send("PING") == .status("PONG"))
+            #expect(try await redis.send("ECHO", "after") == .bulk(Array("after".utf8)))
+        }
+    }
+
     @Test("commands, pipelines, transactions and scripts go through the pool")
     func basics() async throws {
         let server = try await RedisServerProcess.start()
