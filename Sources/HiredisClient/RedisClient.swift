@@ -11,11 +11,17 @@ public struct RedisClientConfiguration: Sendable {
     /// Pool sizing, lease timeout, keep-alive, back-off and circuit breaker (see ``ConnectionPoolConfiguration``).
     public var pool: ConnectionPoolConfiguration
 
-    /// Creates a configuration.
-    public init(connection: RedisConnectionConfiguration = .init(), pool: ConnectionPoolConfiguration = .init()) {
+    /// Creates a configuration. A `pool` given here is used as it is (its metric labels included).
+    public init(connection: RedisConnectionConfiguration = .init(), pool: ConnectionPoolConfiguration = Self.defaultPool) {
         self.connection = connection
         self.pool = pool
-        self.pool.metrics.labelPrefix = "redis_pool"
+    }
+
+    /// The pool defaults of a Redis client: ``ConnectionPoolConfiguration``'s, with metrics labelled `redis_pool_…`.
+    public static var defaultPool: ConnectionPoolConfiguration {
+        var pool = ConnectionPoolConfiguration()
+        pool.metrics.labelPrefix = "redis_pool"
+        return pool
     }
 
     /// Creates a configuration from a Redis URL with default pool settings.

@@ -66,3 +66,14 @@ struct RedisURLTests {
         #expect(RedisURL.redactingPassword("redis://u:pw@h") == "redis://u:***@h")
     }
 }
+
+@Suite struct RedisClientConfigurationTests {
+    @Test("the client's pool metrics are labelled redis_pool by default, and a caller's own labels are kept")
+    func metricLabels() throws {
+        #expect(try RedisClientConfiguration(url: "redis://h").pool.metrics.labelPrefix == "redis_pool")
+        #expect(RedisClientConfiguration().pool.metrics.labelPrefix == "redis_pool")
+        var pool = RedisClientConfiguration.defaultPool
+        pool.metrics.labelPrefix = "sessions_redis"
+        #expect(RedisClientConfiguration(pool: pool).pool.metrics.labelPrefix == "sessions_redis")
+    }
+}
