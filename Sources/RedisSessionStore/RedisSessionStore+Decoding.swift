@@ -129,4 +129,17 @@ package struct PackedMetadata: Sendable, Equatable {
         revision = read(4)
         size = read(3)
     }
+
+    /// The metadata field (`""`) of a session's `HGETALL` reply; `nil` for a tombstone, nothing, or unreadable bytes.
+    init?(fields: [RedisReply]) {
+        var index = 0
+        while index + 1 < fields.count {
+            if case .bulk(let name) = fields[index], name.isEmpty, let bytes = fields[index + 1].bytes {
+                self.init(bytes)
+                return
+            }
+            index += 2
+        }
+        return nil
+    }
 }

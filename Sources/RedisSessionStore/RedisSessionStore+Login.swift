@@ -22,7 +22,7 @@ extension RedisSessionStore {
         }
         for attempt in 0..<Self.loginAttempts {
             let fields = try await pipeline([RedisCommand("HGETALL", oldKey)]).first?.array ?? []
-            guard let stored = storedMetadata(fields) else {
+            guard let stored = PackedMetadata(fields: fields) else {
                 if attempt > 0 { try await destroyCopy() }
                 throw fields.isEmpty ? notFound(session.identity, "rotate") : alreadyRotated(session.identity)
             }
@@ -64,25 +64,9 @@ extension RedisSessionStore {
         throw SessionStoreError(.conflict, "\(session.identity) kept changing while logging in: try again")
     }
 
-    /// The metadata of a live session's `HGETALL` reply; `nil` for a tombstone or nothing.
-    private func storedMetadata(_ fields: [RedisReply]) -> PackedMetadata? {
-        var index = 0
-        while index + 1 < fields.count {
-            if case .bulk(let name) = fields[index], name.isEmpty, let bytes = fields[index + 1].bytes { return PackedMetadata(bytes) }
-            index += 2
-        }
-        return nil
-    }
-
-    private func alreadyRotated(_ identity: SessionIdentity) -> SessionStoreError {
+    /// `.alreadyRotated`, counted.
+    func alreadyRotated(_ identity: SessionIdentity) -> SessionStoreError {
         SessionMetrics.operation("rotate", outcome: "already_rotated")
         return SessionStoreError(.alreadyRotated, "\(identity) was already rotated by another request")
-    }
-}
-
-extension RedisReply {
-    var isNoScript: Bool {
-        if case .error(let error) = self { return error.code == "NOSCRIPT" }
-        return false
     }
 }

@@ -85,13 +85,7 @@ extension RedisSessionStore {
               let fields = replies[1].array
         else { return .needsScript }
         if fields.isEmpty { return .absent }
-        var packed: [UInt8]?
-        var index = 0
-        while index + 1 < fields.count {
-            if case .bulk(let name) = fields[index], name.isEmpty { packed = fields[index + 1].bytes }
-            index += 2
-        }
-        guard let packed, let meta = PackedMetadata(packed) else { return .needsScript }
+        guard let meta = PackedMetadata(fields: fields) else { return .needsScript }
         let now = seconds * 1000 + microseconds / 1000
         let want = min(meta.idle, meta.absoluteExpiry - now)
         let current = min(meta.idle, meta.absoluteExpiry - meta.lastAccess) - (now - meta.lastAccess)
@@ -186,8 +180,7 @@ extension RedisSessionStore {
                 family: renewal ? session.family : nil, attributes: Self.attributes(reply.count > 3 ? reply[3].array ?? [] : [])
             )
         case "rotated":
-            SessionMetrics.operation("rotate", outcome: "already_rotated")
-            throw SessionStoreError(.alreadyRotated, "\(session.identity) was already rotated by another request")
+            throw alreadyRotated(session.identity)
         default:
             throw notFound(session.identity, "rotate")
         }

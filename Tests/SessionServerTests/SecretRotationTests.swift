@@ -73,6 +73,5 @@ import Testing
                 return browsers
             }
         }
-        #expect(browsers.count == steps.count)
     }
 }
