@@ -16,7 +16,7 @@ func check(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     } catch {
         // redis://user:PASSWORD@… — a refusal must not repeat the password. (Redaction knows the well-formed places
         // of a password: this userinfo, and `password=` in a unix:// query.)
-        if let scheme = url.range(of: "://"), ["redis", "rediss"].contains(url[..<scheme.lowerBound].lowercased()),
+        if let scheme = url.firstRange(of: "://"), ["redis", "rediss"].contains(url[..<scheme.lowerBound].lowercased()),
            let at = url[scheme.upperBound...].lastIndex(of: "@"),
            let colon = url[scheme.upperBound..<at].firstIndex(of: ":") {
             let password = String(url[url.index(after: colon)..<at])

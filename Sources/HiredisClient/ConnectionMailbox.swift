@@ -1,50 +1,39 @@
-// ConnectionMailbox: the state a connection's callers and its thread share (queued requests, phase, wake-up).
+// ConnectionMailbox: what a connection's callers (any thread) and its event loop share: queued requests and phase.
 
-import ConnectionPool
-import CHiredis
-import Glibc
+import NIOCore
 import Synchronization
 
-/// What callers and the connection thread share: the queue of requests not yet taken by the thread, the
-/// connection's phase, and the eventfd that wakes the thread when it sleeps in `poll`.
+/// The hand-off between callers and the connection's event loop.
+///
+/// Callers append requests under a small lock; the first request after a drain schedules one task on the event
+/// loop, which takes everything queued meanwhile and writes it in one flush (auto-pipelining).
 final class ConnectionMailbox: Sendable {
     enum Phase: Sendable {
-        case connecting, open, closing
+        case open, closing
         case closed(RedisError?)
     }
 
     struct State: Sendable {
         var queued: [PendingCommand] = []
-        var phase = Phase.connecting
-        /// The thread is (about to be) blocked in `poll` with nothing queued: a caller must signal the eventfd.
-        var threadSleeping = false
+        /// A drain task is scheduled on the event loop and has not taken the queue yet.
+        var drainScheduled = false
+        var phase = Phase.open
         var closeHandlers: [@Sendable (RedisError?) -> Void] = []
     }
 
     let state = Mutex(State())
-    /// Owned by the mailbox; closed when it is deinitialised (after the thread has stopped using it).
-    let wakeupFD: Int32
 
-    init() throws(RedisError) {
-        let fd = chiredis_make_wakeup_fd()
-        guard fd >= 0 else { throw RedisError(.connectFailed, "eventfd failed: \(String(cString: strerror(errno)))") }
-        self.wakeupFD = fd
-    }
-
-    deinit { Glibc.close(wakeupFD) }
-
-    /// Queues a request for the thread, or fails it when the connection no longer takes work.
-    func enqueue(_ command: PendingCommand) {
-        enum Outcome { case queued, wake, refuse(RedisError) }
+    /// Queues a request; returns `true` when the caller must schedule a drain, or fails the request when the
+    /// connection takes no more work.
+    func enqueue(_ command: PendingCommand) -> Bool {
+        enum Outcome { case queued, schedule, refuse(RedisError) }
         let outcome = state.withLock(annotatedBy: self) { state -> Outcome in
             switch state.phase {
-            case .open, .connecting:
+            case .open:
                 state.queued.append(command)
-                if state.threadSleeping {
-                    state.threadSleeping = false
-                    return .wake
-                }
-                return .queued
+                if state.drainScheduled { return .queued }
+                state.drainScheduled = true
+                return .schedule
             case .closing:
                 return .refuse(RedisError(.connectionClosed, "the connection is closing and takes no new commands"))
             case .closed(let error):
@@ -53,24 +42,45 @@ final class ConnectionMailbox: Sendable {
             }
         }
         switch outcome {
-        case .queued: break
-        case .wake: wake()
-        case .refuse(let error): command.fail(error)
+        case .queued: return false
+        case .schedule: return true
+        case .refuse(let error):
+            command.fail(error)
+            return false
         }
     }
 
-    /// Asks for a graceful close: no new work; what is queued or in flight finishes first.
-    func requestClose() {
-        let needsWake = state.withLock(annotatedBy: self) { state -> Bool in
-            switch state.phase {
-            case .open, .connecting:
-                state.phase = .closing
-                return true
-            case .closing, .closed:
-                return false
+    /// Moves what is queued to the end of `batch` (on the event loop); says whether a graceful close was asked for.
+    func takeQueued(appendingTo batch: inout [PendingCommand]) -> Bool {
+        state.withLock(annotatedBy: self) { state in
+            if batch.isEmpty {
+                swap(&state.queued, &batch)
+            } else {
+                batch.append(contentsOf: state.queued)
+                state.queued.removeAll(keepingCapacity: true)
             }
+            state.drainScheduled = false
+            if case .closing = state.phase { return true }
+            return false
         }
-        if needsWake { wake() }
+    }
+
+    /// Asks for a graceful close; returns `true` when the event loop must be told (first request only).
+    func requestClose() -> Bool {
+        state.withLock(annotatedBy: self) { state -> Bool in
+            guard case .open = state.phase else { return false }
+            state.phase = .closing
+            return true
+        }
+    }
+
+    /// Marks the connection closed; returns the requests still queued and the close handlers, each to run once.
+    func markClosed(_ error: RedisError?) -> (queued: [PendingCommand], handlers: [@Sendable (RedisError?) -> Void]) {
+        state.withLock(annotatedBy: self) { state in
+            state.phase = .closed(error)
+            defer { state.queued = []; state.closeHandlers = [] }
+            return (state.queued, state.closeHandlers)
+        }
     }
 
     /// Registers a close handler; runs it at once when the connection is already closed.
@@ -88,15 +98,5 @@ final class ConnectionMailbox: Sendable {
             if case .closed = state.phase { return true }
             return false
         }
-    }
-
-    func wake() {
-        var one: UInt64 = 1
-        _ = Glibc.write(wakeupFD, &one, MemoryLayout<UInt64>.size)
-    }
-
-    func drainWakeups() {
-        var value: UInt64 = 0
-        _ = Glibc.read(wakeupFD, &value, MemoryLayout<UInt64>.size)
     }
 }

@@ -1,13 +1,14 @@
-// PendingCommand: one caller's request (a command or a batch) on its way through a connection thread.
+// PendingCommand: one caller's request (a command or a batch) on its way through a connection's event loop.
 
 import ConnectionPool
 import Synchronization
 
-/// A request handed from a caller's task to a connection thread, completed exactly once.
+/// A request handed from a caller's task to a connection's event loop, completed exactly once.
 ///
-/// Its life is `created → queued → written → finished`; a queued request can be cancelled (it is never written),
-/// a written one cannot be taken back. Every transition happens under the request's own small lock, so the caller's
-/// cancellation handler and the connection thread can race safely.
+/// Its life is `created → queued → written → finished`. Cancelling or timing out finishes it at once with an
+/// error: a queued request is then never written; a written one cannot be taken back, so the connection keeps its
+/// slot as a placeholder that absorbs the late reply. Every transition happens under the request's own small lock,
+/// so the caller's cancellation handler, the deadline timer and the event loop can race safely.
 final class PendingCommand: Sendable {
     enum Waiter: Sendable {
         case single(UnsafeContinuation<RedisReply, any Error>)
@@ -28,12 +29,14 @@ final class PendingCommand: Sendable {
     /// When the request was issued and by when its replies must have arrived.
     let issued: ContinuousClock.Instant
     let deadline: ContinuousClock.Instant
+    let timeout: Duration
     private let state = Mutex(State.created(cancelled: false))
 
     init(payload: [UInt8], replyCount: Int, timeout: Duration) {
         self.payload = payload
         self.replyCount = replyCount
         self.issued = .now
+        self.timeout = timeout
         self.deadline = issued.advanced(by: timeout)
     }
 
@@ -57,17 +60,18 @@ final class PendingCommand: Sendable {
         }
     }
 
-    /// Cancels the request if it has not been written yet (O(1); the thread skips it later).
+    /// Cancels the request (O(1)): the caller gets `CancellationError` at once, written or not. The event loop
+    /// skips it if it is still queued, or absorbs its reply when it comes.
     func cancel() {
         let waiter = state.withLock(annotatedBy: self) { state -> Waiter? in
             switch state {
             case .created:
                 state = .created(cancelled: true)
                 return nil
-            case .queued(let waiter):
+            case .queued(let waiter), .written(let waiter):
                 state = .finished
                 return waiter
-            case .written, .finished:
+            case .finished:
                 return nil
             }
         }

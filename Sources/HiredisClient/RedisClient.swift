@@ -2,7 +2,11 @@
 
 import ConnectionPool
 import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// Configuration of a ``RedisClient``: how each connection connects, and how the pool manages them.
 public struct RedisClientConfiguration: Sendable {
@@ -52,11 +56,20 @@ public final class RedisClient: Service, RedisCommandExecutor {
     let pool: ConnectionPool<RedisConnectionFactory>
 
     /// Creates a client; no connection is opened until ``run()`` starts.
-    public init(configuration: RedisClientConfiguration, logger: Logger = Logger(label: "redis")) {
+    /// - Parameters:
+    ///   - configuration: the connections and the pool.
+    ///   - eventLoopGroup: where the connections' channels run: pass the application's (Hummingbird's
+    ///     `app.eventLoopGroup`) so requests and Redis share event loops; default: NIO's shared group.
+    ///   - logger: receives pool and connection events.
+    public init(
+        configuration: RedisClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "redis")
+    ) {
         self.configuration = configuration
         self.pool = ConnectionPool(
             configuration: configuration.pool,
-            factory: RedisConnectionFactory(configuration: configuration.connection),
+            factory: RedisConnectionFactory(configuration: configuration.connection, eventLoopGroup: eventLoopGroup),
             logger: logger
         )
     }
@@ -73,23 +86,35 @@ public final class RedisClient: Service, RedisCommandExecutor {
     }
 
     /// Sends one command on a shared connection.
-    /// - Throws: ``RedisError`` (server error replies, connection failures, deadline), or ``ConnectionPoolError``
-    ///   when no connection could be had (lease timeout, circuit open, shut down).
+    ///
+    /// Commands that change the connection's state or reply stream (`SUBSCRIBE`, `MONITOR`, `SELECT`, `WATCH`,
+    /// `MULTI`, `CLIENT REPLY`…) or block (`BLPOP`, `WAIT`…) are refused before anything is sent: use
+    /// ``withConnection(timeout:_:)``, ``transaction(_:timeout:)`` or ``subscribe(to:)``.
+    /// - Throws: ``RedisError`` (server error replies, connection failures, deadline, `.notAllowedHere`), or
+    ///   ``ConnectionPoolError`` when no connection could be had (lease timeout, circuit open, shut down).
     public func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
-        try await pool.withSharedConnection { connection in
+        if let refusal = command.refusalOnSharedConnection { throw Self.refused(refusal) }
+        return try await pool.withSharedConnection { connection in
             try await connection.send(command, timeout: timeout)
         }
     }
 
-    /// Sends commands contiguously on one shared connection and returns every reply in order.
+    /// Sends commands contiguously on one shared connection and returns every reply in order. A `MULTI … EXEC`
+    /// inside the batch is allowed; other commands are refused as by ``send(_:timeout:)``.
     /// - Throws: like ``send(_:timeout:)``; error replies are returned, not thrown.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
-        try await pool.withSharedConnection { connection in
+        if let refusal = commands.refusalOnSharedConnection { throw Self.refused(refusal) }
+        return try await pool.withSharedConnection { connection in
             try await connection.pipeline(commands, timeout: timeout)
         }
     }
 
-    /// Runs `body` with a connection nobody else uses until it returns (for WATCH/MULTI, blocking commands).
+    /// Runs `body` with a connection nobody else uses until it returns (for WATCH/MULTI, blocking commands with
+    /// their own `timeout:`).
+    ///
+    /// Whatever state `body` leaves behind (a `WATCH`, an unfinished `MULTI`, a `SELECT`, `CLIENT REPLY OFF`) does
+    /// not reach the next user: on release the connection is `RESET` (Redis ≥ 6.2) and prepared again (AUTH, SELECT,
+    /// CLIENT SETNAME) in one round trip, or closed when that fails or cannot be done.
     /// - Parameters:
     ///   - timeout: the longest wait for a free connection; default: the pool's lease timeout.
     ///   - body: uses the connection; must not keep it.
@@ -98,16 +123,62 @@ public final class RedisClient: Service, RedisCommandExecutor {
         timeout: Duration? = nil,
         _ body: (RedisConnection) async throws -> Result
     ) async throws -> Result {
-        try await pool.withExclusiveConnection(timeout: timeout, body)
+        try await pool.withExclusiveConnection(timeout: timeout) { connection in
+            do {
+                let result = try await body(connection)
+                await Self.reset(connection)
+                return result
+            } catch {
+                await Self.reset(connection)
+                throw error
+            }
+        }
+    }
+
+    /// Puts an exclusively used connection back in its initial state, or closes it on any doubt.
+    static func reset(_ connection: RedisConnection) async {
+        guard !connection.isClosed else { return }
+        let handshake = ConnectionHandshake(configuration: connection.configuration).commands
+        let commands = [RedisCommand("RESET")] + handshake.filter { $0.what != "PING" }.map(\.command)
+        do {
+            let replies = try await connection.submitBatch(commands, timeout: connection.configuration.timeouts.command)
+            if replies.contains(where: { if case .error = $0 { true } else { false } }) { connection.close() }
+        } catch {
+            connection.close()
+        }
+    }
+
+    private static func refused(_ reason: String) -> RedisError {
+        RedisError(.notAllowedHere, "\(reason): it is refused on a shared connection; use withConnection (an "
+            + "exclusive lease), transaction, or subscribe")
     }
 }
 
-/// Opens pool connections and checks idle ones with PING.
+/// Opens pool connections and checks idle ones with PING; builds the TLS context once for all of them.
 struct RedisConnectionFactory: ConnectionFactory {
     let configuration: RedisConnectionConfiguration
+    let eventLoopGroup: any EventLoopGroup
+    private let tlsContext = TLSContextCache()
+
+    init(configuration: RedisConnectionConfiguration, eventLoopGroup: any EventLoopGroup) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+    }
 
     func makeConnection(id: Int, logger: Logger) async throws -> RedisConnection {
-        try await RedisConnection.connect(configuration: configuration, logger: logger)
+        try await RedisConnection.connect(
+            configuration: configuration, sslContext: try sslContext(), eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+
+    private func sslContext() throws(RedisError) -> NIOSSLContext? {
+        guard let tls = configuration.tls else { return nil }
+        let result = tlsContext.cached.withLock { cached in
+            if let cached { return cached }
+            let made = Result { () throws(RedisError) in try tls.makeContext() }
+            cached = made
+            return made
+        }
+        return try result.get()
     }
 
     func keepAlive(_ connection: RedisConnection, logger: Logger) async throws {
@@ -116,3 +187,8 @@ struct RedisConnectionFactory: ConnectionFactory {
 }
 
 extension RedisConnection: PooledConnection {}
+
+/// The TLS context a factory builds on first use and shares with every connection it opens.
+private final class TLSContextCache: Sendable {
+    let cached = Mutex<Result<NIOSSLContext, RedisError>?>(nil)
+}

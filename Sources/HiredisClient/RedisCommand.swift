@@ -1,4 +1,6 @@
-// RedisCommand: a command encoded once, on the caller's task, as a RESP2 array of bulk strings.
+// RedisCommand: a command encoded once by hiredis, on the caller's task, as a RESP2 array of bulk strings.
+
+import CHiredis
 
 /// A value that can be an argument of a Redis command.
 public protocol RedisArgument: Sendable {
@@ -57,7 +59,7 @@ extension Double: RedisArgument {
     public func appendBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: "\(self)".utf8) }
 }
 
-/// One Redis command and its arguments, already encoded as RESP.
+/// One Redis command and its arguments, encoded as RESP by hiredis (`redisFormatCommandArgv`) on the caller's task.
 ///
 /// ```swift
 /// let reply = try await connection.send(RedisCommand("SET", "greeting", "hello", "EX", 60))
@@ -66,7 +68,7 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     /// The command name as given (`GET`, `EVALSHA`, …).
     public let name: String
     /// The encoded command: `*N\r\n` followed by `$len\r\nbytes\r\n` per argument.
-    public private(set) var encoded: [UInt8]
+    public let encoded: [UInt8]
 
     /// Builds a command from its name and arguments.
     /// - Parameters:
@@ -79,49 +81,45 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     /// Builds a command from its name and an array of arguments.
     public init(_ name: String, arguments: [any RedisArgument]) {
         self.name = name
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(32 + name.utf8.count + arguments.count * 24)
-        Self.appendDecimal(arguments.count + 1, prefix: UInt8(ascii: "*"), to: &buffer)
-        Self.appendBulk(name, to: &buffer)
-        for argument in arguments { Self.appendBulk(argument, to: &buffer) }
-        self.encoded = buffer
-    }
-
-    /// Builds a script call: pre-encoded leading bulks (such as `EVALSHA <sha1>`), then the key count, the keys
-    /// and the arguments, without building intermediate arrays.
-    init(name: String, encodedLead: [UInt8], leadCount: Int, keys: [any RedisArgument], arguments: [any RedisArgument]) {
-        self.name = name
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(encodedLead.count + 32 + (keys.count + arguments.count) * 48)
-        Self.appendDecimal(leadCount + 1 + keys.count + arguments.count, prefix: UInt8(ascii: "*"), to: &buffer)
-        buffer.append(contentsOf: encodedLead)
-        Self.appendBulk(keys.count, to: &buffer)
-        for key in keys { Self.appendBulk(key, to: &buffer) }
-        for argument in arguments { Self.appendBulk(argument, to: &buffer) }
-        self.encoded = buffer
-    }
-
-    /// The RESP bulk strings of `arguments`, for ``init(name:encodedLead:leadCount:keys:arguments:)``.
-    static func encodedBulks(_ arguments: [String]) -> [UInt8] {
-        var buffer: [UInt8] = []
-        for argument in arguments { appendBulk(argument, to: &buffer) }
-        return buffer
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        ends.reserveCapacity(arguments.count + 1)
+        var size = name.utf8.count + 1
+        for argument in arguments { size += argument.byteCount }
+        bytes.reserveCapacity(size)
+        name.appendBytes(to: &bytes)
+        ends.append(bytes.count)
+        for argument in arguments {
+            argument.appendBytes(to: &bytes)
+            ends.append(bytes.count)
+        }
+        self.encoded = Self.format(bytes, ends: ends)
     }
 
     /// A short rendering for logs: the name only, never the arguments (they may hold secrets).
     public var description: String { name }
 
-    private static func appendBulk(_ argument: some RedisArgument, to buffer: inout [UInt8]) {
-        appendDecimal(argument.byteCount, prefix: UInt8(ascii: "$"), to: &buffer)
-        argument.appendBytes(to: &buffer)
-        buffer.append(contentsOf: crlf)
+    /// Encodes the arguments laid end to end in `bytes` (each ending at the offset in `ends`) with hiredis.
+    private static func format(_ bytes: [UInt8], ends: [Int]) -> [UInt8] {
+        var bytes = bytes
+        bytes.append(0) // never empty, so the buffer has an address
+        return bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var argv: [UnsafePointer<CChar>?] = []
+            var lengths: [Int] = []
+            argv.reserveCapacity(ends.count)
+            lengths.reserveCapacity(ends.count)
+            var start = 0
+            for end in ends {
+                argv.append(base + start)
+                lengths.append(end - start)
+                start = end
+            }
+            var target: UnsafeMutablePointer<CChar>?
+            let length = redisFormatCommandArgv(&target, Int32(ends.count), &argv, lengths)
+            guard length >= 0, let target else { fatalError("hiredis could not allocate a command buffer") }
+            defer { redisFreeCommand(target) }
+            return Array(UnsafeRawBufferPointer(start: target, count: Int(length)))
+        }
     }
-
-    static func appendDecimal(_ value: Int, prefix: UInt8, to buffer: inout [UInt8]) {
-        buffer.append(prefix)
-        buffer.append(contentsOf: String(value).utf8)
-        buffer.append(contentsOf: crlf)
-    }
-
-    private static let crlf: [UInt8] = [13, 10]
 }

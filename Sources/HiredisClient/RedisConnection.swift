@@ -1,15 +1,17 @@
-// RedisConnection: one hiredis connection, driven by its own thread, used from async code with auto-pipelining.
+// RedisConnection: one Redis connection on a SwiftNIO channel, used from async code with auto-pipelining.
 
-import CHiredis
-import Foundation
 import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
 import Synchronization
 
-/// One connection to Redis.
+/// One connection to Redis: a SwiftNIO channel (TCP, TLS or a Unix socket), with hiredis encoding the commands
+/// and decoding the replies.
 ///
-/// The hiredis context lives on a dedicated thread, so no blocking call ever runs on Swift's cooperative
-/// thread pool. Commands issued concurrently are written together and their replies handed back in order
-/// (auto-pipelining): 64 tasks sharing one connection cost about one round trip, not 64.
+/// No thread is dedicated to it and no call blocks: commands issued concurrently are written together in one flush
+/// on the channel's event loop and their replies handed back in order (auto-pipelining), so 64 tasks sharing one
+/// connection cost about one round trip, not 64.
 ///
 /// ```swift
 /// let connection = try await RedisConnection.connect(configuration: .init(url: "redis://127.0.0.1:6379"))
@@ -18,58 +20,151 @@ import Synchronization
 /// connection.close()
 /// ```
 ///
-/// An I/O or protocol error, or a missed deadline, retires the connection: every command on it fails with a
-/// ``RedisError`` and the close handlers run. Error replies (`WRONGTYPE`, …) only fail their own command.
+/// Failures stay with their caller: an error reply (`WRONGTYPE`…), a missed deadline or a cancelled task fails
+/// only that command. An I/O, TLS or protocol error, or a connection stuck past
+/// ``RedisConnectionConfiguration/Timeouts/retireAfter``, retires the connection: the close handlers run first,
+/// then every command still on it fails with a ``RedisError``.
 public final class RedisConnection: Sendable {
     private static let nextID = Atomic<Int>(0)
 
-    /// A number unique in this process, used in logs and as the thread's name.
+    /// A number unique in this process, used in logs.
     public let id: Int
     /// The configuration the connection was opened with.
     public let configuration: RedisConnectionConfiguration
-    private let mailbox: ConnectionMailbox
+    /// The event loop the connection's channel runs on.
+    public var eventLoop: any EventLoop { channel.eventLoop }
+    let mailbox: ConnectionMailbox
+    private let channel: any Channel
+    private let handler: NIOLoopBound<RedisChannelHandler>
     private let logger: Logger
 
-    private init(id: Int, configuration: RedisConnectionConfiguration, mailbox: ConnectionMailbox, logger: Logger) {
+    private init(
+        id: Int,
+        configuration: RedisConnectionConfiguration,
+        mailbox: ConnectionMailbox,
+        channel: any Channel,
+        handler: NIOLoopBound<RedisChannelHandler>,
+        logger: Logger
+    ) {
         self.id = id
         self.configuration = configuration
         self.mailbox = mailbox
+        self.channel = channel
+        self.handler = handler
         self.logger = logger
     }
 
-    deinit { mailbox.requestClose() }
+    deinit { close() }
 
-    /// Opens a connection: resolves, connects and runs the handshake (AUTH, SELECT, CLIENT SETNAME) within
-    /// `configuration.timeouts.connect`.
+    /// Opens a connection: resolves (off the event loop), connects, sets up TLS and runs the handshake (AUTH,
+    /// SELECT, CLIENT SETNAME) within `configuration.timeouts.connect`.
     /// - Parameters:
     ///   - configuration: where and how to connect.
+    ///   - eventLoopGroup: where the channel runs; default: NIO's shared group.
     ///   - logger: receives the connection's lifecycle events (never command arguments).
-    /// - Throws: ``RedisError`` with code `.connectFailed`, `.connectTimeout`, `.authenticationFailed` or
+    /// - Throws: ``RedisError`` with code `.connectFailed`, `.connectTimeout`, `.authenticationFailed`, `.tls` or
     ///   `.invalidConfiguration`.
     public static func connect(
         configuration: RedisConnectionConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "redis", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws(RedisError) -> RedisConnection {
         try configuration.validate()
+        let tls = try configuration.tls.map { tls throws(RedisError) in try tls.makeContext() }
+        return try await connect(configuration: configuration, sslContext: tls, eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+
+    /// Opens a connection with an already built TLS context (a pool builds it once for all its connections).
+    static func connect(
+        configuration: RedisConnectionConfiguration,
+        sslContext: NIOSSLContext?,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) async throws(RedisError) -> RedisConnection {
+        try configuration.validate()
+        let deadline = ContinuousClock.now.advanced(by: configuration.timeouts.connect)
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         var logger = logger
         logger[metadataKey: "redis.connection"] = "\(id)"
-        let mailbox = try ConnectionMailbox()
-        let result: Result<Void, RedisError> = await withCheckedContinuation { [logger] continuation in
-            // Linux keeps at most 15 bytes of a thread name; Foundation's `Thread.name` does not reach the kernel's.
-            let name = String("redis-conn-\(id)".prefix(15))
-            let thread = Thread {
-                chiredis_name_current_thread(name)
-                // The worker is created on, and never leaves, its own thread.
-                let worker = ConnectionThread(mailbox: mailbox, configuration: configuration, logger: logger)
-                worker.run { continuation.resume(returning: $0) }
+        let eventLoop = eventLoopGroup.next()
+        let mailbox = ConnectionMailbox()
+        let box = NIOLoopBoundBox<RedisChannelHandler?>.makeEmptyBox(valueType: RedisChannelHandler.self, eventLoop: eventLoop)
+        let serverName = try Self.serverName(configuration)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Self.nanoseconds(configuration.timeouts.connect)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: configuration.tcpKeepAlive ? 1 : 0)
+            .channelInitializer { [logger] channel in
+                do {
+                    if let sslContext {
+                        let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                    }
+                    let handler = RedisChannelHandler(
+                        mailbox: mailbox, configuration: configuration, metrics: RedisConnectionMetrics(), logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    box.value = handler
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
             }
-            thread.name = name
-            thread.start()
+        let channel: any Channel
+        do {
+            switch configuration.endpoint {
+            case .tcp(let host, let port):
+                channel = try await bootstrap.connect(host: host, port: port).get()
+            case .unixSocket(let path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch {
+            throw Self.connectError(error, configuration: configuration)
         }
-        try result.get()
+        let handler = try await Self.handler(of: channel, box: box)
+        let connection = RedisConnection(
+            id: id, configuration: configuration, mailbox: mailbox, channel: channel, handler: handler, logger: logger)
+        do {
+            try await ConnectionHandshake(configuration: configuration).run(on: connection, deadline: deadline)
+        } catch {
+            connection.close()
+            throw error
+        }
         logger.debug("redis connection open", metadata: ["endpoint": "\(configuration.endpoint)"])
-        return RedisConnection(id: id, configuration: configuration, mailbox: mailbox, logger: logger)
+        return connection
+    }
+
+    private static func handler(
+        of channel: any Channel,
+        box: NIOLoopBoundBox<RedisChannelHandler?>
+    ) async throws(RedisError) -> NIOLoopBound<RedisChannelHandler> {
+        let result = try? await channel.eventLoop.submit { () throws -> NIOLoopBound<RedisChannelHandler> in
+            guard let handler = box.value else { throw RedisError(.connectFailed, "the channel has no Redis handler") }
+            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        }.get()
+        guard let result else { throw RedisError(.connectFailed, "the channel closed while connecting") }
+        return result
+    }
+
+    /// The SNI name: the configured one, else the host when it is a name (an IP address sends none).
+    private static func serverName(_ configuration: RedisConnectionConfiguration) throws(RedisError) -> String? {
+        guard configuration.tls != nil, case .tcp(let host, _) = configuration.endpoint else { return nil }
+        if let name = configuration.tls?.serverName { return name }
+        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        return isAddress ? nil : host
+    }
+
+    private static func connectError(_ error: any Error, configuration: RedisConnectionConfiguration) -> RedisError {
+        let target = "\(configuration.endpoint)"
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return RedisError(.connectTimeout, "connecting to \(target) took longer than \(configuration.timeouts.connect)")
+        }
+        if let error = error as? RedisError { return error }
+        return RedisError(.connectFailed, "cannot connect to \(target): \(error)")
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     /// `true` once the connection has closed or been retired; a closed connection is never reopened.
@@ -77,7 +172,16 @@ public final class RedisConnection: Sendable {
 
     /// Closes gracefully: new commands are refused, commands already issued complete, then the socket closes.
     public func close() {
-        mailbox.requestClose()
+        if mailbox.requestClose() { scheduleDrain() }
+    }
+
+    private func scheduleDrain() {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.drain() }
+    }
+
+    private func enqueue(_ pending: PendingCommand) {
+        if mailbox.enqueue(pending) { scheduleDrain() }
     }
 
     /// Registers a handler that runs once when the connection has closed: with `nil` after ``close()``, or with
@@ -86,13 +190,13 @@ public final class RedisConnection: Sendable {
         mailbox.onClose { handler($0) }
     }
 
-    /// Queues encoded commands and waits for their replies. Cancelling the task removes the request if it has
-    /// not been written yet; once written, it cannot be taken back and the call waits for its replies.
+    /// Queues encoded commands and waits for their replies. Cancelling the task fails the call at once; a command
+    /// already written has its reply absorbed when it comes.
     func submitSingle(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
         let pending = PendingCommand(payload: command.encoded, replyCount: 1, timeout: timeout ?? configuration.timeouts.command)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
-                if pending.attach(.single(continuation)) { mailbox.enqueue(pending) }
+                if pending.attach(.single(continuation)) { enqueue(pending) }
             }
         } onCancel: {
             pending.cancel()
@@ -107,7 +211,7 @@ public final class RedisConnection: Sendable {
         let pending = PendingCommand(payload: payload, replyCount: commands.count, timeout: timeout ?? configuration.timeouts.command)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
-                if pending.attach(.batch(continuation)) { mailbox.enqueue(pending) }
+                if pending.attach(.batch(continuation)) { enqueue(pending) }
             }
         } onCancel: {
             pending.cancel()
@@ -121,8 +225,8 @@ extension RedisConnection: RedisCommandExecutor {
     ///   - command: the command.
     ///   - timeout: overrides the configured command deadline for this command.
     /// - Throws: ``RedisError``: `.server` for an error reply (the connection stays usable); `.commandTimeout`,
-    ///   `.io`, `.protocolViolation`, `.connectionClosed` when the connection failed; `CancellationError` if the
-    ///   task was cancelled before the command was written.
+    ///   `.io`, `.tls`, `.protocolViolation`, `.connectionClosed` when the connection failed; `CancellationError`
+    ///   if the task was cancelled.
     public func send(_ command: RedisCommand, timeout: Duration? = nil) async throws -> RedisReply {
         let reply = try await submitSingle(command, timeout: timeout)
         if case .error(let error) = reply { throw RedisError.server(error) }
@@ -131,7 +235,7 @@ extension RedisConnection: RedisCommandExecutor {
 
     /// Sends several commands in one write and returns one reply per command, in order. Error replies are
     /// returned as ``RedisReply/error(_:)`` values, not thrown. No other caller's command is interleaved.
-    /// - Throws: ``RedisError`` when the connection fails; `CancellationError` if cancelled before writing.
+    /// - Throws: ``RedisError`` when the connection fails or the deadline passes; `CancellationError` if cancelled.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration? = nil) async throws -> [RedisReply] {
         try await submitBatch(commands, timeout: timeout)
     }

@@ -29,9 +29,12 @@ public struct RedisConnectionConfiguration: Sendable {
         /// together. Default: 2 seconds.
         public var connect: Duration = .seconds(2)
         /// The deadline of each command, from the moment it is issued until its reply arrives; a command that
-        /// misses it fails with ``RedisError/Code/commandTimeout`` and, once written, retires the connection.
-        /// Each call may override it. Default: 2 seconds.
+        /// misses it fails at once with ``RedisError/Code/commandTimeout`` and only that command fails: its late
+        /// reply is absorbed by a placeholder. Each call may override it. Default: 2 seconds.
         public var command: Duration = .seconds(2)
+        /// How long past its deadline a written command may stay unanswered before the connection counts as stuck
+        /// and is retired (failing what is still on it). Default: 10 seconds.
+        public var retireAfter: Duration = .seconds(10)
 
         /// The default timeouts.
         public init() {}
@@ -62,16 +65,22 @@ public struct RedisConnectionConfiguration: Sendable {
     /// A name set with `CLIENT SETNAME`, shown by `CLIENT LIST`; `nil` (the default) sets none.
     /// It must not contain spaces.
     public var clientName: String?
-    /// Enables TCP keep-alive probes on the socket (hiredis' 15-second interval). Default: `true`.
+    /// Enables TCP keep-alive probes on the socket. Default: `true`.
     public var tcpKeepAlive = true
+    /// TLS settings; `nil` (the default, and `redis://`) connects in plain TCP. `rediss://` URLs set it.
+    public var tls: RedisTLSConfiguration?
+    /// The most late replies (of commands that timed out or were cancelled after being written) a connection
+    /// absorbs at once; beyond it the connection is retired. Default: `1024`.
+    public var maximumPlaceholders = 1024
 
     /// Creates a configuration for an endpoint.
     public init(endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379)) {
         self.endpoint = endpoint
     }
 
-    /// Creates a configuration from a `redis://[user:password@]host[:port][/db]` or
-    /// `unix:///path/to/socket[?db=N]` URL.
+    /// Creates a configuration from a `redis://[user:password@]host[:port][/db]`,
+    /// `rediss://[user:password@]host[:port][/db]` (TLS, verified against the system's trust roots unless
+    /// ``tls`` is changed) or `unix:///path/to/socket[?db=N]` URL.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` saying what is wrong.
     public init(url: String) throws(RedisError) {
         self = try RedisURL.parse(url)
@@ -85,8 +94,12 @@ public struct RedisConnectionConfiguration: Sendable {
         if let name = clientName, name.contains(where: { $0 == " " || $0.isNewline }) {
             throw RedisError(.invalidConfiguration, "client name '\(name)' must not contain spaces or newlines")
         }
-        if timeouts.connect <= .zero || timeouts.command <= .zero {
+        if timeouts.connect <= .zero || timeouts.command <= .zero || timeouts.retireAfter <= .zero {
             throw RedisError(.invalidConfiguration, "timeouts must be positive")
+        }
+        if maximumPlaceholders < 1 { throw RedisError(.invalidConfiguration, "maximumPlaceholders must be at least 1") }
+        if tls != nil, case .unixSocket = endpoint {
+            throw RedisError(.invalidConfiguration, "TLS is for TCP endpoints; a Unix socket is local")
         }
     }
 }

@@ -30,7 +30,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         fileprivate enum Base: Sendable, Hashable {
             case invalidURL, invalidConfiguration, connectFailed, connectTimeout, authenticationFailed
             case io, protocolViolation, commandTimeout, connectionClosed, server, unexpectedReply
-            case transactionAborted
+            case transactionAborted, tls, notAllowedHere
         }
         fileprivate let base: Base
 
@@ -48,7 +48,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let io = Code(base: .io)
         /// The server sent bytes that are not RESP; the connection is retired.
         public static let protocolViolation = Code(base: .protocolViolation)
-        /// No reply came before the command's deadline; the command had been written, so the connection is retired.
+        /// No reply came before the command's deadline. Only this command fails: its late reply is absorbed, and the
+        /// connection is retired only when it is stuck (see ``RedisConnectionConfiguration/Timeouts/retireAfter``).
         public static let commandTimeout = Code(base: .commandTimeout)
         /// The connection was closed (on request, or retired by an earlier failure) before the command completed.
         public static let connectionClosed = Code(base: .connectionClosed)
@@ -58,6 +59,13 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let unexpectedReply = Code(base: .unexpectedReply)
         /// `EXEC` returned null because a `WATCH`ed key changed.
         public static let transactionAborted = Code(base: .transactionAborted)
+        /// TLS failed: unknown certificate authority, wrong host name, handshake refused, or plain TCP on a TLS port.
+        /// The client never falls back to plain TCP.
+        public static let tls = Code(base: .tls)
+        /// The command is refused where it was sent, before anything was written: it changes the connection's state
+        /// or its reply stream (`SUBSCRIBE`, `MONITOR`, `SELECT`, `CLIENT REPLY`…) or it blocks (`BLPOP`…), which a
+        /// shared connection cannot allow. Use an exclusive connection, or ``RedisClient/subscribe(to:)``.
+        public static let notAllowedHere = Code(base: .notAllowedHere)
 
         public var description: String { "\(base)" }
     }
@@ -77,9 +85,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "RedisError.\(code): \(message)" }
 
-    /// `true` when the failure retired the connection (I/O, protocol, deadline, closed).
+    /// `true` when the failure retired the connection (I/O, protocol, TLS, closed).
     public var retiredConnection: Bool {
-        [.io, .protocolViolation, .commandTimeout, .connectionClosed].contains(code)
+        [.io, .protocolViolation, .connectionClosed, .tls].contains(code)
     }
 
     static func server(_ error: RedisServerError) -> RedisError {

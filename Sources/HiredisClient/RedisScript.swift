@@ -15,9 +15,6 @@ public struct RedisScript: Sendable, Hashable {
     public let source: String
     /// The SHA-1 of the source, in lowercase hex, as `SCRIPT LOAD` reports it.
     public let sha1: String
-    /// `EVALSHA <sha1>` and `EVAL <source>`, encoded once.
-    private let evalSHALead: [UInt8]
-    private let evalLead: [UInt8]
 
     /// Creates a script from its Lua source.
     public init(_ source: String) {
@@ -26,8 +23,6 @@ public struct RedisScript: Sendable, Hashable {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-        self.evalSHALead = RedisCommand.encodedBulks(["EVALSHA", sha1])
-        self.evalLead = RedisCommand.encodedBulks(["EVAL", source])
     }
 
     public static func == (lhs: RedisScript, rhs: RedisScript) -> Bool { lhs.sha1 == rhs.sha1 }
@@ -36,12 +31,12 @@ public struct RedisScript: Sendable, Hashable {
 
     /// The `EVALSHA` command for these keys and arguments.
     public func evalSHA(keys: [any RedisArgument], arguments: [any RedisArgument]) -> RedisCommand {
-        RedisCommand(name: "EVALSHA", encodedLead: evalSHALead, leadCount: 2, keys: keys, arguments: arguments)
+        RedisCommand("EVALSHA", arguments: [sha1, keys.count] + keys + arguments)
     }
 
     /// The `EVAL` command (sends the whole source) for these keys and arguments.
     public func eval(keys: [any RedisArgument], arguments: [any RedisArgument]) -> RedisCommand {
-        RedisCommand(name: "EVAL", encodedLead: evalLead, leadCount: 2, keys: keys, arguments: arguments)
+        RedisCommand("EVAL", arguments: [source, keys.count] + keys + arguments)
     }
 }
 

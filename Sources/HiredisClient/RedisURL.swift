@@ -4,6 +4,7 @@
 ///
 /// Accepted forms:
 /// - `redis://[[user]:password@]host[:port][/db]` (host may be a name, IPv4, or `[IPv6]`; port defaults to 6379)
+/// - `rediss://…`, the same over TLS (the server's certificate is verified; see ``RedisTLSConfiguration``)
 /// - `unix:///path/to/socket[?db=N]` (also `redis+unix://` / `redis-socket://`, and `?password=` / `?user=`)
 ///
 /// User names and passwords may be percent-encoded.
@@ -11,16 +12,19 @@ public enum RedisURL {
     /// Parses a URL into a connection configuration.
     /// - Throws: ``RedisError`` `.invalidURL`, naming the problem (never echoing the password).
     public static func parse(_ url: String) throws(RedisError) -> RedisConnectionConfiguration {
-        guard let schemeEnd = url.range(of: "://") else {
+        guard let schemeEnd = url.firstRange(of: "://") else {
             throw .invalidURL(url, "missing scheme: expected redis://host:port or unix:///path")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         let rest = url[schemeEnd.upperBound...]
         switch scheme {
         case "redis": return try parseTCP(String(rest), original: url)
+        case "rediss":
+            var configuration = try parseTCP(String(rest), original: url)
+            configuration.tls = RedisTLSConfiguration()
+            return configuration
         case "unix", "redis+unix", "redis-socket": return try parseUnix(String(rest), original: url)
-        case "rediss": throw .invalidURL(url, "TLS (rediss://) is not supported by hiredis 0.14 without TLS")
-        default: throw .invalidURL(url, "unsupported scheme '\(scheme)': use redis:// or unix://")
+        default: throw .invalidURL(url, "unsupported scheme '\(scheme)': use redis://, rediss:// or unix://")
         }
     }
 
@@ -175,12 +179,12 @@ public enum RedisURL {
     /// The URL with any password replaced by `***`, safe to log or put in an error.
     public static func redactingPassword(_ url: String) -> String {
         var result = url
-        if let schemeEnd = url.range(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") {
+        if let schemeEnd = url.firstRange(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") {
             let info = url[schemeEnd.upperBound..<at]
             let user = info.firstIndex(of: ":").map { info[..<$0] } ?? ""
             result = String(url[..<schemeEnd.upperBound]) + user + ":***" + url[at...]
         }
-        if let range = result.range(of: "password=") {
+        if let range = result.firstRange(of: "password=") {
             let end = result[range.upperBound...].firstIndex(of: "&") ?? result.endIndex
             result.replaceSubrange(range.upperBound..<end, with: "***")
         }

@@ -1,0 +1,78 @@
+// RedisCommand+Sharing: which commands a shared (multiplexed) connection refuses, checked before anything is sent.
+
+extension RedisCommand {
+    /// Commands that change the connection's state or its reply stream: on a connection other callers share, they
+    /// would make caller B read caller D's replies, or turn every later `SET` into a silently lost `QUEUED`.
+    static let connectionStateCommands: Set<String> = [
+        "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR",
+        "SELECT", "SWAPDB", "AUTH", "HELLO", "RESET", "QUIT", "SYNC", "PSYNC", "REPLCONF",
+        "WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD", "READONLY", "READWRITE", "ASKING",
+    ]
+
+    /// Commands that hold the connection until data arrives: only an exclusive lease may wait like that.
+    static let blockingCommands: Set<String> = [
+        "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
+    ]
+
+    /// `CLIENT` subcommands that change the reply stream or the connection's identity.
+    static let connectionStateClientSubcommands: Set<String> = ["REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"]
+
+    /// Why this command may not run on a shared connection, or `nil` when it may.
+    var refusalOnSharedConnection: String? {
+        let upper = name.utf8.contains(where: { (97...122).contains($0) }) ? name.uppercased() : name
+        if Self.connectionStateCommands.contains(upper) {
+            return "\(upper) changes the connection's state or reply stream"
+        }
+        if Self.blockingCommands.contains(upper) || (upper.hasPrefix("XREAD") && hasArgument("BLOCK")) {
+            return "\(upper) blocks the connection"
+        }
+        if upper == "CLIENT", let subcommand = Self.connectionStateClientSubcommands.first(where: hasArgument) {
+            return "CLIENT \(subcommand) changes the connection's state or reply stream"
+        }
+        return nil
+    }
+
+    /// Whether one of the command's arguments is `word` (ASCII, case-insensitive); scans the encoded bulks.
+    func hasArgument(_ word: String) -> Bool {
+        let needle = Array(word.utf8)
+        var index = encoded.startIndex
+        // Skip `*N\r\n`, then walk `$len\r\n<bytes>\r\n` bulks.
+        guard let first = encoded.firstIndex(of: 10) else { return false }
+        index = first + 1
+        while index < encoded.endIndex, encoded[index] == UInt8(ascii: "$") {
+            guard let lineEnd = encoded[index...].firstIndex(of: 10),
+                  let length = Int(String(decoding: encoded[(index + 1)..<(lineEnd - 1)], as: UTF8.self)) else { return false }
+            let start = lineEnd + 1
+            let end = start + length
+            guard end <= encoded.endIndex else { return false }
+            if length == needle.count,
+               zip(encoded[start..<end], needle).allSatisfy({ ($0 >= 97 && $0 <= 122 ? $0 - 32 : $0) == $1 }) {
+                return true
+            }
+            index = end + 2
+        }
+        return false
+    }
+}
+
+extension Array where Element == RedisCommand {
+    /// Why this pipeline may not run on a shared connection, or `nil` when it may. A `MULTI … EXEC` (or `DISCARD`)
+    /// written contiguously is allowed: it starts and ends within the batch, so nobody else's command falls inside.
+    var refusalOnSharedConnection: String? {
+        var inTransaction = false
+        for command in self {
+            let upper = command.name.uppercased()
+            switch upper {
+            case "MULTI" where !inTransaction:
+                inTransaction = true
+                continue
+            case "EXEC" where inTransaction, "DISCARD" where inTransaction:
+                inTransaction = false
+                continue
+            default:
+                if let refusal = command.refusalOnSharedConnection { return refusal }
+            }
+        }
+        return inTransaction ? "a MULTI without its EXEC would leave the shared connection inside a transaction" : nil
+    }
+}
