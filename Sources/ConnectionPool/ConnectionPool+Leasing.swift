@@ -24,6 +24,8 @@ extension ConnectionPool {
     /// Runs `body` with a connection nobody else uses until `body` returns
     /// (for WATCH/MULTI, blocking commands, subscriptions).
     ///
+    /// A connection that is no longer ``PooledConnection/isReusable`` when `body` returns is closed and replaced.
+    ///
     /// - Parameters:
     ///   - timeout: Longest wait for a connection; `nil` uses `timeouts.leaseTimeout`.
     ///   - body: Uses the connection; it must not keep it after returning.
@@ -36,7 +38,7 @@ extension ConnectionPool {
         _ body: (Connection) async throws -> R
     ) async throws -> R {
         let lease = try await runner.acquire(.exclusive, timeout: timeout)
-        defer { runner.release(slotID: lease.slotID, kind: .exclusive) }
+        defer { runner.release(slotID: lease.slotID, kind: .exclusive, reusable: lease.connection.isReusable) }
         return try await body(unsafeDowncast(lease.connection, to: Connection.self))
     }
 }

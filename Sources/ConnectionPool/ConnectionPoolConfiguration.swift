@@ -13,16 +13,22 @@ public struct ConnectionPoolConfiguration: Sendable {
         /// carries this many, a shared request makes the pool open another connection (the request is still
         /// served at once, on the least-loaded one). Default `32`.
         public var sharedUsersBeforeGrowing: Int
+        /// Hard cap on shared users of one connection (commands in flight on it): when every connection carries
+        /// this many, shared requests wait in the pool's queue (with their lease deadline) instead of piling onto a
+        /// connection and timing out together. Default `128`.
+        public var maximumSharedUsers: Int
 
         /// Creates connection-count settings.
         /// - Parameters:
         ///   - minimum: Connections kept open. Default `1`.
         ///   - maximum: Upper bound on connections. Default `8`.
         ///   - sharedUsersBeforeGrowing: Users per connection before growing. Default `32`.
-        public init(minimum: Int = 1, maximum: Int = 8, sharedUsersBeforeGrowing: Int = 32) {
+        ///   - maximumSharedUsers: Hard cap of shared users per connection. Default `128`.
+        public init(minimum: Int = 1, maximum: Int = 8, sharedUsersBeforeGrowing: Int = 32, maximumSharedUsers: Int = 128) {
             self.minimum = minimum
             self.maximum = maximum
             self.sharedUsersBeforeGrowing = sharedUsersBeforeGrowing
+            self.maximumSharedUsers = maximumSharedUsers
         }
     }
 
@@ -153,6 +159,8 @@ extension ConnectionPoolConfiguration {
         precondition(connections.maximum >= 1, "connections.maximum must be >= 1")
         precondition(connections.minimum <= connections.maximum, "connections.minimum must be <= connections.maximum")
         precondition(connections.sharedUsersBeforeGrowing >= 1, "connections.sharedUsersBeforeGrowing must be >= 1")
+        precondition(connections.maximumSharedUsers >= connections.sharedUsersBeforeGrowing,
+                     "connections.maximumSharedUsers must be >= connections.sharedUsersBeforeGrowing")
         precondition(circuitBreaker.failureThreshold >= 1, "circuitBreaker.failureThreshold must be >= 1")
         precondition(backoff.multiplier >= 1, "backoff.multiplier must be >= 1")
         precondition(timeouts.idleTimeout > .zero, "timeouts.idleTimeout must be > 0")

@@ -46,13 +46,13 @@ extension PoolRunner {
         }
     }
 
-    /// Gives a connection back.
-    func release(slotID: Int, kind: LeaseKind) {
+    /// Gives a connection back; an exclusive one that is not `reusable` is closed and replaced.
+    func release(slotID: Int, kind: LeaseKind, reusable: Bool = true) {
         let now = clock.now
         let actions = withMachine { machine in
             kind == .shared
                 ? machine.releaseShared(slotID: slotID, now: now)
-                : machine.releaseExclusive(slotID: slotID, now: now)
+                : machine.releaseExclusive(slotID: slotID, reusable: reusable, now: now)
         }
         if !actions.isEmpty { execute(actions) }
     }

@@ -9,6 +9,8 @@ extension PoolStateMachine {
         case shutdown
         /// The keep-alive check failed.
         case keepAliveFailed
+        /// An exclusive user left the connection in a state that could not be undone.
+        case notReusable
     }
 
     /// A change of the circuit breaker.

@@ -72,23 +72,19 @@ extension PoolStateMachine {
         return actions
     }
 
-    /// The connection of `slotID` has closed; unless the pool closed it, evict it and replace it if needed.
+    /// The connection of `slotID` has closed: evict it and replace it if the minimum or waiters need one.
     mutating func connectionClosed(slotID: Int, error: (any Error)?, now: Instant) -> Actions {
         var actions = Actions()
         guard let i = index(of: slotID) else { return actions }
-        let expected = slots[i].phase == .closing
         slots.remove(at: i)
         if drainTargetID == slotID { drainTargetID = nil }
         guard lifecycle == .running else {
             finishShutdownIfDone(into: &actions)
             return actions
         }
-        if !expected {
-            ensureMinimum(now: now, into: &actions)
-            requestCapacity(now: now, into: &actions)
-        } else {
-            updateDrainTarget()
-        }
+        // Replace what is missing: an evicted connection, or one closed as not reusable while others wait.
+        ensureMinimum(now: now, into: &actions)
+        requestCapacity(now: now, into: &actions)
         return actions
     }
 

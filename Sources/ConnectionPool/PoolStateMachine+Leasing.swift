@@ -2,7 +2,8 @@
 
 extension PoolStateMachine {
     /// Tries to give a shared user a connection at once: the busiest usable connection that still carries fewer
-    /// than `sharedUsersBeforeGrowing` users, else the least-loaded one.
+    /// than `sharedUsersBeforeGrowing` users, else the least-loaded one below `maximumSharedUsers`; when every
+    /// connection is at that cap, the user waits.
     ///
     /// Packing users onto few connections makes each pipelined batch bigger, which costs fewer round trips and
     /// fewer thread wake-ups than spreading them thinly. Allocates nothing when a connection is available and
@@ -10,11 +11,12 @@ extension PoolStateMachine {
     mutating func leaseShared(now: Instant) -> LeaseAttempt {
         guard lifecycle == .running else { return .failed(.shutdown, Actions()) }
         let threshold = configuration.connections.sharedUsersBeforeGrowing
+        let cap = configuration.connections.maximumSharedUsers
         var best = -1
         var bestUsers = Int.max
         var packed = -1
         var packedUsers = -1
-        for i in slots.indices where slots[i].acceptsShared && slots[i].id != drainTargetID {
+        for i in slots.indices where slots[i].acceptsShared && slots[i].id != drainTargetID && slots[i].sharedUsers < cap {
             let users = slots[i].sharedUsers
             if users < bestUsers {
                 best = i
@@ -57,10 +59,16 @@ extension PoolStateMachine {
         return connectionFreed(at: i, now: now, resetIdleClock: nowIdle)
     }
 
-    /// The exclusive holder of the connection of `slotID` gives it back.
-    mutating func releaseExclusive(slotID: Int, now: Instant) -> Actions {
+    /// The exclusive holder of the connection of `slotID` gives it back; one that is not `reusable` is closed (and
+    /// replaced once it has closed).
+    mutating func releaseExclusive(slotID: Int, reusable: Bool = true, now: Instant) -> Actions {
         guard let i = index(of: slotID), slots[i].leased else { return Actions() }
         slots[i].leased = false
+        guard reusable || slots[i].phase != .open else {
+            var actions = Actions()
+            closeSlot(at: i, reason: .notReusable, into: &actions)
+            return actions
+        }
         return connectionFreed(at: i, now: now, resetIdleClock: true)
     }
 

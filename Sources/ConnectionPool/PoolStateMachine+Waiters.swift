@@ -56,6 +56,7 @@ extension PoolStateMachine {
                 actions.serve.append(Serve(request: head.request, lease: lease(at: i)))
                 break serving
             case .shared:
+                guard slots[i].sharedUsers < configuration.connections.maximumSharedUsers else { break serving }
                 _ = waiters.popFirst()
                 slots[i].sharedUsers += 1
                 servedShared = true

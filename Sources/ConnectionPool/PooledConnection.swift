@@ -15,4 +15,13 @@ public protocol PooledConnection: AnyObject, Sendable {
     ///   - closure: Called with `nil` when the connection closed on request (``close()``),
     ///     or with the error that broke it.
     func onClose(_ closure: @escaping @Sendable ((any Error)?) -> Void)
+
+    /// Whether the connection may be handed to another user after an exclusive lease; `false` makes the pool close
+    /// and replace it instead (say, after its state could not be reset). Default: `true`.
+    var isReusable: Bool { get }
+}
+
+extension PooledConnection {
+    /// Connections are reusable unless they say otherwise.
+    public var isReusable: Bool { true }
 }

@@ -22,6 +22,8 @@ final class ConnectionMailbox: Sendable {
     }
 
     let state = Mutex(State())
+    /// Written commands whose caller already failed and whose reply has not come (kept by the event loop).
+    let placeholders = Atomic<Int>(0)
 
     /// Queues a request; returns `true` when the caller must schedule a drain, or fails the request when the
     /// connection takes no more work.

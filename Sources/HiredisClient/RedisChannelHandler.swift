@@ -81,8 +81,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
         finishGracefulCloseIfDone()
     }
 
+    /// A graceful close waits for the replies callers still wait for, not for those only placeholders would absorb.
     private func finishGracefulCloseIfDone() {
-        if closing, inFlight.isEmpty, batch.isEmpty, !retired { retire(nil) }
+        if closing, inFlight.count == placeholders, batch.isEmpty, !retired { retire(nil) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -112,16 +113,23 @@ final class RedisChannelHandler: ChannelInboundHandler {
             retire(RedisError(.protocolViolation, "the server sent a reply nobody asked for"))
             return
         }
-        inFlight[0].replies.append(reply)
-        guard inFlight[0].replies.count == inFlight[0].command.replyCount else { return }
+        if inFlight[0].command.replyCount > 1 {
+            inFlight[0].replies.append(reply)
+            guard inFlight[0].replies.count == inFlight[0].command.replyCount else { return }
+        }
         let entry = inFlight.removeFirst()
         if entry.abandoned {
             placeholders -= 1
+            mailbox.placeholders.store(placeholders, ordering: .relaxed)
         } else {
             metrics.commandDuration.recordInterval(from: entry.command.issued, to: .now)
-            entry.command.succeed(entry.replies)
+            if entry.command.replyCount == 1 {
+                entry.command.succeed(reply)
+            } else {
+                entry.command.succeed(entry.replies)
+            }
         }
-        if inFlight.isEmpty { finishGracefulCloseIfDone() }
+        finishGracefulCloseIfDone()
     }
 
     // MARK: - Deadlines
@@ -160,6 +168,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
                 if !inFlight[i].abandoned {
                     inFlight[i].abandoned = true
                     placeholders += 1
+                    mailbox.placeholders.store(placeholders, ordering: .relaxed)
                     metrics.commandTimeouts.increment()
                     inFlight[i].command.fail(RedisError(.commandTimeout,
                         "no reply within the command deadline (\(inFlight[i].command.timeout)); only this command failed"))
@@ -179,13 +188,14 @@ final class RedisChannelHandler: ChannelInboundHandler {
                 + "connection timed out unanswered: the connection is stuck"))
             return
         }
-        if let next { arm(at: next) }
+        finishGracefulCloseIfDone()
+        if let next, !retired { arm(at: next) }
     }
 
     // MARK: - Closing
 
     func channelInactive(context: ChannelHandlerContext) {
-        retire(closing && inFlight.isEmpty ? nil : RedisError(.io, "the server closed the connection"))
+        retire(closing && inFlight.count == placeholders ? nil : RedisError(.io, "the server closed the connection"))
         context.fireChannelInactive()
     }
 

@@ -138,11 +138,19 @@ public final class RedisClient: Service, RedisCommandExecutor {
     /// Puts an exclusively used connection back in its initial state, or closes it on any doubt.
     static func reset(_ connection: RedisConnection) async {
         guard !connection.isClosed else { return }
+        // A reply still owed (a command that timed out, perhaps after CLIENT REPLY OFF) would shift every reply of
+        // the reset by one: close instead.
+        guard !connection.hasPlaceholders else {
+            connection.close()
+            return
+        }
         let handshake = ConnectionHandshake(configuration: connection.configuration).commands
         let commands = [RedisCommand("RESET")] + handshake.filter { $0.what != "PING" }.map(\.command)
         do {
             let replies = try await connection.submitBatch(commands, timeout: connection.configuration.timeouts.command)
-            if replies.contains(where: { if case .error = $0 { true } else { false } }) { connection.close() }
+            let clean = replies.first == .status("RESET")
+                && !replies.contains(where: { if case .error = $0 { true } else { false } })
+            if !clean { connection.close() }
         } catch {
             connection.close()
         }

@@ -59,7 +59,7 @@ extension Double: RedisArgument {
     public func appendBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: "\(self)".utf8) }
 }
 
-/// One Redis command and its arguments, encoded as RESP by hiredis (`redisFormatCommandArgv`) on the caller's task.
+/// One Redis command and its arguments, encoded as RESP by hiredis (`redisFormatSdsCommandArgv`) on the caller's task.
 ///
 /// ```swift
 /// let reply = try await connection.send(RedisCommand("SET", "greeting", "hello", "EX", 60))
@@ -105,21 +105,22 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
         bytes.append(0) // never empty, so the buffer has an address
         return bytes.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var argv: [UnsafePointer<CChar>?] = []
-            var lengths: [Int] = []
-            argv.reserveCapacity(ends.count)
-            lengths.reserveCapacity(ends.count)
-            var start = 0
-            for end in ends {
-                argv.append(base + start)
-                lengths.append(end - start)
-                start = end
+            return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: ends.count) { argv in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: ends.count) { lengths in
+                    var start = 0
+                    for (index, end) in ends.enumerated() {
+                        argv[index] = base + start
+                        lengths[index] = end - start
+                        start = end
+                    }
+                    // The sds variant formats lengths with hiredis's own sdscatfmt instead of sprintf.
+                    var target: sds?
+                    let length = redisFormatSdsCommandArgv(&target, Int32(ends.count), argv.baseAddress, lengths.baseAddress)
+                    guard length >= 0, let target else { fatalError("hiredis could not allocate a command buffer") }
+                    defer { redisFreeSdsCommand(target) }
+                    return Array(UnsafeRawBufferPointer(start: target, count: Int(length)))
+                }
             }
-            var target: UnsafeMutablePointer<CChar>?
-            let length = redisFormatCommandArgv(&target, Int32(ends.count), &argv, lengths)
-            guard length >= 0, let target else { fatalError("hiredis could not allocate a command buffer") }
-            defer { redisFreeCommand(target) }
-            return Array(UnsafeRawBufferPointer(start: target, count: Int(length)))
         }
     }
 }

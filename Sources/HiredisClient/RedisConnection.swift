@@ -167,6 +167,17 @@ public final class RedisConnection: Sendable {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
+    /// `true` while a command that timed out still waits for its reply (a placeholder absorbs it when it comes).
+    var hasPlaceholders: Bool { mailbox.placeholders.load(ordering: .relaxed) > 0 }
+
+    /// `false` once a close was asked for or happened: the pool replaces the connection instead of reusing it.
+    public var isReusable: Bool {
+        mailbox.state.withLock(annotatedBy: mailbox) { state in
+            if case .open = state.phase { return true }
+            return false
+        }
+    }
+
     /// `true` once the connection has closed or been retired; a closed connection is never reopened.
     public var isClosed: Bool { mailbox.isClosed }
 

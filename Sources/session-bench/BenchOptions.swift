@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Glibc
+import HiredisClient
 
 /// Options shared by the bench modes; their flags are part of the bench's stable contract.
 struct BenchOptions: ParsableArguments {
@@ -20,10 +21,42 @@ struct BenchOptions: ParsableArguments {
     @Flag(help: "Print exactly one JSON object on standard output.")
     var json = false
 
+    @Option(help: "PEM file of the certificate authority that signed the server's certificate (rediss:// URLs).")
+    var tlsCaFile: String?
+
+    @Option(help: "PEM file of a client certificate, for mutual TLS (with --tls-key-file).")
+    var tlsCertFile: String?
+
+    @Option(help: "PEM file of the client certificate's private key.")
+    var tlsKeyFile: String?
+
+    @Flag(help: "Skip verifying the server's certificate (tests only).")
+    var tlsInsecure = false
+
     func validate() throws {
         guard concurrency > 0, connections > 0 else {
             throw ValidationError("--concurrency and --connections must be positive")
         }
+        if (tlsCertFile == nil) != (tlsKeyFile == nil) {
+            throw ValidationError("--tls-cert-file and --tls-key-file go together")
+        }
+        let tlsGiven = tlsCaFile != nil || tlsCertFile != nil || tlsInsecure
+        if tlsGiven, !(redis ?? "").lowercased().hasPrefix("rediss://") {
+            throw ValidationError("the --tls-… options need a rediss:// URL in --redis")
+        }
+    }
+
+    /// The client configuration for `url` with the TLS options applied and a pool of `connections`.
+    func clientConfiguration(url: String) throws -> RedisClientConfiguration {
+        var configuration = try RedisClientConfiguration(url: url)
+        configuration.pool.connections = .init(minimum: connections, maximum: connections)
+        if configuration.connection.tls != nil {
+            configuration.connection.tls?.certificateAuthorityFile = tlsCaFile
+            configuration.connection.tls?.certificateFile = tlsCertFile
+            configuration.connection.tls?.privateKeyFile = tlsKeyFile
+            configuration.connection.tls?.insecureSkipVerification = tlsInsecure
+        }
+        return configuration
     }
 
     /// The live progress line goes to standard error, only when it is a terminal and no JSON was asked for.

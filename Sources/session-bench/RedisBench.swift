@@ -34,8 +34,7 @@ struct RedisBench: AsyncParsableCommand {
     func run() async throws {
         let embedded = try await EmbeddedRedis.startIfNeeded(url: options.redis, quiet: options.json)
         let url = options.redis ?? embedded!.url
-        var configuration = try RedisClientConfiguration(url: url)
-        configuration.pool.connections = .init(minimum: options.connections, maximum: options.connections)
+        let configuration = try options.clientConfiguration(url: url)
         let client = RedisClient(configuration: configuration, logger: Logger(label: "session-bench"))
         let pool = Task { try await client.run() }
         defer { client.shutdown() }

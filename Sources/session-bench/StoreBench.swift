@@ -45,8 +45,7 @@ struct StoreBench: AsyncParsableCommand {
         sessionConfiguration.rotation.renewalGrace = .seconds(1)
         sessionConfiguration.maximumSessionBytes = max(64 * 1024, payloadBytes * 2)
         let (concurrency, json) = (options.concurrency, options.json)
-        let target = try await StoreTarget.open(memory: memory, redis: options.redis, connections: options.connections,
-                                                configuration: sessionConfiguration, quiet: json)
+        let target = try await StoreTarget.open(memory: memory, options: options, configuration: sessionConfiguration, quiet: json)
         let population = try await Population.create(store: target.store, count: sessions, payload: Self.payload(bytes: payloadBytes),
                                                      concurrency: concurrency)
         let bytesPerSession = try await target.bytesPerSession(count: sessions)

@@ -15,13 +15,12 @@ struct StoreTarget: Sendable {
     let embedded: RedisServerProcess?
     let memoryBefore: Int?
 
-    static func open(memory: Bool, redis: String?, connections: Int, configuration: SessionConfiguration, quiet: Bool) async throws -> StoreTarget {
+    static func open(memory: Bool, options: BenchOptions, configuration: SessionConfiguration, quiet: Bool) async throws -> StoreTarget {
         if memory {
             return StoreTarget(store: try MemorySessionStore(configuration: configuration), client: nil, pool: nil, embedded: nil, memoryBefore: nil)
         }
-        let embedded = try await EmbeddedRedis.startIfNeeded(url: redis, quiet: quiet)
-        var clientConfiguration = try RedisClientConfiguration(url: redis ?? embedded!.url)
-        clientConfiguration.pool.connections = .init(minimum: connections, maximum: connections)
+        let embedded = try await EmbeddedRedis.startIfNeeded(url: options.redis, quiet: quiet)
+        let clientConfiguration = try options.clientConfiguration(url: options.redis ?? embedded!.url)
         let client = RedisClient(configuration: clientConfiguration, logger: Logger(label: "session-bench"))
         let pool = Task { try await client.run() }
         // The checks deliberately use rotated-away tokens: keep the store's theft warnings out of the report.

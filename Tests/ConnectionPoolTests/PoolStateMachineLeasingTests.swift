@@ -122,3 +122,42 @@ struct PoolStateMachineLeasingTests {
         #expect(machine.releaseExclusive(slotID: 0, now: clock.now).served == ["s2@0"])
     }
 }
+
+@Suite("State machine: back-pressure and reuse")
+struct PoolStateMachineBackPressureTests {
+    let clock = TestClock()
+
+    @Test func sharedUsersBeyondTheHardCapWaitAndAreServedWhenOneLeaves() {
+        var machine = makeMachine {
+            $0.connections.maximum = 1
+            $0.connections.sharedUsersBeforeGrowing = 2
+            $0.connections.maximumSharedUsers = 2
+        }
+        _ = machine.start(now: clock.now)
+        _ = machine.open(0, at: clock.now)
+        #expect(machine.sharedSlot(at: clock.now) == 0)
+        #expect(machine.sharedSlot(at: clock.now) == 0)
+        guard case .mustWait = machine.leaseShared(now: clock.now) else {
+            Issue.record("a third user must wait: the connection carries its hard cap")
+            return
+        }
+        _ = machine.enqueue("s7", id: 7, kind: .shared, now: clock.now)
+        let actions = machine.releaseShared(slotID: 0, now: clock.now)
+        #expect(actions.served == ["s7@0"])
+    }
+
+    @Test func anExclusiveLeaseThatIsNotReusableIsClosedAndReplaced() {
+        var machine = makeMachine { $0.connections.minimum = 1 }
+        _ = machine.start(now: clock.now)
+        _ = machine.open(0, at: clock.now)
+        guard case .leased(let lease, _) = machine.leaseExclusive(now: clock.now) else {
+            Issue.record("expected a lease")
+            return
+        }
+        let released = machine.releaseExclusive(slotID: lease.slotID, reusable: false, now: clock.now)
+        #expect(released.close.map(\.slotID) == [0])
+        #expect(released.close.first?.reason == .notReusable)
+        let closed = machine.connectionClosed(slotID: 0, error: nil, now: clock.now)
+        #expect(closed.create.count == 1, "the minimum is restored")
+    }
+}
