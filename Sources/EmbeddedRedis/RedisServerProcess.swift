@@ -26,8 +26,10 @@ public final class RedisServerProcess: Sendable {
     public let port: Int
     /// The scratch directory (working dir, log, socket).
     public let directory: String
-    /// Extra `redis-server` arguments given at start.
+    /// Extra `redis-server` arguments given at start (the TLS options included, when started with TLS).
     public let extraArguments: [String]
+    /// The TLS port, when started with ``start(extraArguments:tls:requireClientCertificates:)`` and certificates.
+    public let tlsPort: Int?
     private let process: ProcessBox
 
     /// `redis://127.0.0.1:PORT`.
@@ -39,12 +41,16 @@ public final class RedisServerProcess: Sendable {
     /// The process ID of the running server (it changes with ``restart()``).
     public var processIdentifier: Int32 { process.processIdentifier }
 
-    private init(port: Int, directory: String, extraArguments: [String], process: ProcessBox) {
+    private init(port: Int, tlsPort: Int?, directory: String, extraArguments: [String], process: ProcessBox) {
         self.port = port
+        self.tlsPort = tlsPort
         self.directory = directory
         self.extraArguments = extraArguments
         self.process = process
     }
+
+    /// `rediss://localhost:<tlsPort>` (the certificate names `localhost`), when started with TLS.
+    public var tlsURL: String? { tlsPort.map { "rediss://localhost:\($0)" } }
 
     deinit {
         process.kill(signal: SIGKILL)
@@ -52,18 +58,34 @@ public final class RedisServerProcess: Sendable {
     }
 
     /// Starts a server and waits until it accepts connections.
-    /// - Parameter extraArguments: more `redis-server` options, such as `["--requirepass", "secret"]`.
+    /// - Parameters:
+    ///   - extraArguments: more `redis-server` options, such as `["--requirepass", "secret"]`.
+    ///   - tls: certificates for an extra TLS port (``tlsPort``); `nil` for plain TCP only.
+    ///   - requireClientCertificates: the TLS port refuses clients without a certificate signed by the CA.
     /// - Throws: ``StartError`` when `redis-server` is not installed or does not come up within 10 seconds.
-    public static func start(extraArguments: [String] = []) async throws -> RedisServerProcess {
+    public static func start(
+        extraArguments: [String] = [],
+        tls: TLSCertificates? = nil,
+        requireClientCertificates: Bool = false
+    ) async throws -> RedisServerProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("redis-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = try freeLoopbackPort()
+            var arguments = extraArguments
+            var tlsPort: Int?
+            if let tls {
+                var candidate = try freeLoopbackPort()
+                while candidate == port { candidate = try freeLoopbackPort() }
+                tlsPort = candidate
+                arguments += tls.serverArguments(tlsPort: candidate, requireClientCertificates: requireClientCertificates)
+            }
             do {
-                let box = try await launch(port: port, directory: directory, extraArguments: extraArguments)
-                return RedisServerProcess(port: port, directory: directory, extraArguments: extraArguments, process: box)
+                let box = try await launch(port: port, directory: directory, extraArguments: arguments)
+                if let tlsPort { try await waitForPort(tlsPort) }
+                return RedisServerProcess(port: port, tlsPort: tlsPort, directory: directory, extraArguments: arguments, process: box)
             } catch {
                 lastError = error  // most likely the port was taken meanwhile: try another
             }
@@ -136,6 +158,14 @@ public final class RedisServerProcess: Sendable {
         box.kill(signal: SIGKILL)
         let log = (try? String(contentsOfFile: directory + "/redis.log", encoding: .utf8)) ?? ""
         throw StartError(description: "redis-server on port \(port) did not accept connections: \(log.suffix(400))")
+    }
+
+    private static func waitForPort(_ port: Int) async throws {
+        for _ in 0..<200 {
+            if canConnect(port: port) { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw StartError(description: "redis-server's TLS port \(port) did not accept connections")
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago.

@@ -42,10 +42,15 @@ struct ConnectionHandshake {
             replies = try await connection.submitBatch(commands.map(\.command), timeout: left)
         } catch let error as RedisError {
             switch error.code {
+            case .commandTimeout where configuration.tls != nil && !connection.mailbox.tlsEstablished.load(ordering: .relaxed):
+                throw RedisError(.tls, "the TLS handshake did not complete within \(configuration.timeouts.connect): "
+                    + "is the port a TLS port?")
             case .commandTimeout:
                 throw RedisError(.connectTimeout, "the server did not answer the handshake within \(configuration.timeouts.connect)")
             case .tls:
                 throw error
+            case .io where configuration.tls == nil:
+                throw RedisError(.connectFailed, "the handshake failed: \(error.message) (a TLS port needs a rediss:// URL)")
             default:
                 throw RedisError(.connectFailed, "the handshake failed: \(error.message)")
             }

@@ -24,6 +24,8 @@ final class ConnectionMailbox: Sendable {
     let state = Mutex(State())
     /// Written commands whose caller already failed and whose reply has not come (kept by the event loop).
     let placeholders = Atomic<Int>(0)
+    /// The TLS handshake finished (set once by the event loop).
+    let tlsEstablished = Atomic<Bool>(false)
 
     /// Queues a request; returns `true` when the caller must schedule a drain, or fails the request when the
     /// connection takes no more work.
@@ -39,6 +41,8 @@ final class ConnectionMailbox: Sendable {
             case .closing:
                 return .refuse(RedisError(.connectionClosed, "the connection is closing and takes no new commands"))
             case .closed(let error):
+                // A TLS failure keeps its code: the caller must see that TLS, not the network, refused.
+                if let error, error.code == .tls { return .refuse(error) }
                 let reason = error.map { "it was retired: \($0.message)" } ?? "it was closed"
                 return .refuse(RedisError(.connectionClosed, "the connection cannot be used: \(reason)"))
             }

@@ -4,6 +4,7 @@ import DequeModule
 import Logging
 import Metrics
 import NIOCore
+import NIOTLS
 
 /// Lives in the channel's pipeline and owns everything that must stay on one thread: the hiredis reader, the
 /// commands in flight and the deadline timer.
@@ -206,6 +207,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             retire(RedisError(.io, "the server closed the connection"))
+        } else if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            mailbox.tlsEstablished.store(true, ordering: .relaxed)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -226,8 +229,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
         for entry in inFlight where !entry.abandoned { entry.command.fail(failure) }
         inFlight.removeAll()
         placeholders = 0
-        let notWritten = RedisError(.connectionClosed, "the connection was retired before the command was written: "
-            + (error?.message ?? "closed"))
+        let notWritten = error?.code == .tls ? failure : RedisError(.connectionClosed,
+            "the connection was retired before the command was written: " + (error?.message ?? "closed"))
         for command in batch + queued { command.fail(notWritten) }
         batch.removeAll()
         context?.close(promise: nil)

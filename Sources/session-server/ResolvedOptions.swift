@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import HiredisClient
 import HummingbirdSessions
 import SessionStore
 
@@ -10,6 +11,8 @@ struct ResolvedOptions {
     var host: String
     var port: Int
     var redisURL: String?
+    /// TLS files for a rediss:// URL (`nil` for none given).
+    var redisTLS: RedisTLSConfiguration?
     var memory: Bool
     var instanceID: String
     var keyring: SessionKeyring
@@ -47,6 +50,18 @@ struct ResolvedOptions {
         memory = command.memory || flag("SESSION_MEMORY")
         redisURL = command.redisURL ?? env("SESSION_REDIS_URL")
         if memory && redisURL != nil { throw ValidationError("--memory and --redis exclude each other") }
+        let caFile = command.redisTlsCaFile ?? env("SESSION_REDIS_TLS_CA_FILE")
+        let certFile = command.redisTlsCertFile ?? env("SESSION_REDIS_TLS_CERT_FILE")
+        let keyFile = command.redisTlsKeyFile ?? env("SESSION_REDIS_TLS_KEY_FILE")
+        if caFile != nil || certFile != nil || keyFile != nil {
+            guard redisURL?.lowercased().hasPrefix("rediss://") == true else {
+                throw ValidationError("the Redis TLS files need a rediss:// URL in --redis or SESSION_REDIS_URL")
+            }
+            guard (certFile == nil) == (keyFile == nil) else {
+                throw ValidationError("--redis-tls-cert-file and --redis-tls-key-file go together")
+            }
+            redisTLS = RedisTLSConfiguration(certificateAuthorityFile: caFile, certificateFile: certFile, privateKeyFile: keyFile)
+        }
         instanceID = command.instanceId ?? env("SESSION_INSTANCE_ID") ?? Self.defaultInstanceID(port: port)
 
         if command.secret != nil {

@@ -20,6 +20,7 @@ struct SessionServer: AsyncParsableCommand {
         abstract: "Example app server for the Redis-backed session store.",
         discussion: """
             Every option can also be set by an environment variable: SESSION_HOST, SESSION_PORT, SESSION_REDIS_URL, \
+            SESSION_REDIS_TLS_CA_FILE, SESSION_REDIS_TLS_CERT_FILE, SESSION_REDIS_TLS_KEY_FILE, \
             SESSION_MEMORY (1), SESSION_INSTANCE_ID, SESSION_IDLE_TIMEOUT, SESSION_ANONYMOUS_IDLE_TIMEOUT, \
             SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, SESSION_REVOKE_ON_THEFT (1), SESSION_MAX_SESSIONS_PER_USER, \
             SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1), SESSION_EVENT_LOOP_THREADS. Command-line options win.
@@ -40,6 +41,15 @@ struct SessionServer: AsyncParsableCommand {
 
     @Option(name: .customLong("redis"), help: ArgumentHelp("Shared Redis URL; absent: an embedded redis-server on a free loopback port. (env: SESSION_REDIS_URL)", valueName: "URL"))
     var redisURL: String?
+
+    @Option(help: ArgumentHelp("PEM file of the certificate authority that signed Redis's certificate (rediss:// URLs; default: the system's roots). (env: SESSION_REDIS_TLS_CA_FILE)", valueName: "FILE"))
+    var redisTlsCaFile: String?
+
+    @Option(help: ArgumentHelp("PEM file of a client certificate for mutual TLS with Redis (with --redis-tls-key-file). (env: SESSION_REDIS_TLS_CERT_FILE)", valueName: "FILE"))
+    var redisTlsCertFile: String?
+
+    @Option(help: ArgumentHelp("PEM file of the client certificate's private key. (env: SESSION_REDIS_TLS_KEY_FILE)", valueName: "FILE"))
+    var redisTlsKeyFile: String?
 
     @Flag(help: "Use the in-memory store (single instance only). (env: SESSION_MEMORY=1)")
     var memory = false
@@ -89,9 +99,13 @@ struct SessionServer: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        // Hummingbird's default is the process-wide NIO group, one thread per core; a smaller group is ours to stop.
+        // Redis connections run on the same event loops as the HTTP channels.
+        let eventLoops = options.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
         let backend = try await StoreBackend.open(
-            memory: options.memory, redisURL: options.redisURL, keyring: options.keyring,
-            configuration: options.sessionConfiguration, logger: Logger(label: "session-server.store")
+            memory: options.memory, redisURL: options.redisURL, redisTLS: options.redisTLS, keyring: options.keyring,
+            configuration: options.sessionConfiguration, eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "session-server.store")
         )
         let settings = ServerSettings(
             instanceID: options.instanceID,
@@ -101,8 +115,6 @@ struct SessionServer: AsyncParsableCommand {
             metricsFactory: nil,
             metricsText: { registry.emitToString() }
         )
-        // Hummingbird's default is the process-wide NIO group, one thread per core; a smaller group is ours to stop.
-        let eventLoops = options.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
         let app = try ServerApp.buildApplication(
             store: backend.store, settings: settings, host: options.host, port: options.port,
             eventLoopGroup: eventLoops.map { .shared($0) } ?? .singleton, logger: logger

@@ -3,6 +3,8 @@
 import Foundation
 import HiredisClient
 import Logging
+import NIOCore
+import NIOPosix
 import RedisSessionStore
 import EmbeddedRedis
 import SessionStore
@@ -18,7 +20,17 @@ struct StoreBackend: Sendable {
     /// - Parameters:
     ///   - memory: use the in-memory store (single instance).
     ///   - redisURL: a shared Redis; `nil` starts an embedded redis-server on a free loopback port.
-    static func open(memory: Bool, redisURL: String?, keyring: SessionKeyring, configuration: SessionConfiguration, logger: Logger) async throws -> StoreBackend {
+    ///   - redisTLS: the TLS files for a rediss:// URL (its verification stays on).
+    ///   - eventLoopGroup: where the Redis connections run (the HTTP server's).
+    static func open(
+        memory: Bool,
+        redisURL: String?,
+        redisTLS: RedisTLSConfiguration? = nil,
+        keyring: SessionKeyring,
+        configuration: SessionConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> StoreBackend {
         if memory {
             let store = try MemorySessionStore(keyring: keyring, configuration: configuration)
             return StoreBackend(store: store, client: nil, embedded: nil, description: "memory")
@@ -29,9 +41,11 @@ struct StoreBackend: Sendable {
         }
         let url = redisURL ?? embedded!.url
         var clientConfiguration = try RedisClientConfiguration(url: url)
+        if let redisTLS, clientConfiguration.connection.tls != nil { clientConfiguration.connection.tls = redisTLS }
         // Fail closed quickly while Redis is down: a request waits at most a second for a connection.
         clientConfiguration.pool.timeouts.leaseTimeout = .seconds(1)
-        let client = RedisClient(configuration: clientConfiguration, logger: Logger(label: "session-server.redis"))
+        let client = RedisClient(configuration: clientConfiguration, eventLoopGroup: eventLoopGroup,
+                                 logger: Logger(label: "session-server.redis"))
         let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(sessions: configuration), logger: logger)
         let description = embedded.map { "embedded redis-server \($0.url)" } ?? "redis \(Self.redacted(url))"
         return StoreBackend(store: store, client: client, embedded: embedded, description: description)

@@ -31,6 +31,29 @@ import Testing
         #expect(options.port == 7000 && options.instanceID == "cli")
     }
 
+    @Test func redisTLSFilesFromFlagsOrEnvironmentNeedARedissURL() throws {
+        let environment = [
+            "SESSION_SECRET": Self.secret, "SESSION_REDIS_URL": "rediss://redis.internal:6380",
+            "SESSION_REDIS_TLS_CA_FILE": "/ca.pem", "SESSION_REDIS_TLS_CERT_FILE": "/c.pem", "SESSION_REDIS_TLS_KEY_FILE": "/c.key",
+        ]
+        let fromEnvironment = try ResolvedOptions(try SessionServer.parse([]), environment: environment)
+        #expect(fromEnvironment.redisTLS?.certificateAuthorityFile == "/ca.pem")
+        #expect(fromEnvironment.redisTLS?.certificateFile == "/c.pem" && fromEnvironment.redisTLS?.privateKeyFile == "/c.key")
+        #expect(fromEnvironment.redisTLS?.insecureSkipVerification == false)
+        let flags = try ResolvedOptions(try SessionServer.parse([
+            "--redis", "rediss://h:1", "--redis-tls-ca-file", "/other.pem",
+        ]), environment: ["SESSION_SECRET": Self.secret])
+        #expect(flags.redisTLS?.certificateAuthorityFile == "/other.pem" && flags.redisTLS?.certificateFile == nil)
+        #expect(throws: ValidationError.self, "TLS files with a plain redis:// URL") {
+            try ResolvedOptions(try SessionServer.parse(["--redis", "redis://h:1", "--redis-tls-ca-file", "/ca.pem"]),
+                                environment: ["SESSION_SECRET": Self.secret])
+        }
+        #expect(throws: ValidationError.self, "a certificate without its key") {
+            try ResolvedOptions(try SessionServer.parse(["--redis", "rediss://h:1", "--redis-tls-cert-file", "/c.pem"]),
+                                environment: ["SESSION_SECRET": Self.secret])
+        }
+    }
+
     @Test func sharedRedisNeedsALongEnoughSecretFromTheEnvironmentOrAFile() throws {
         let redis = ["--redis", "redis://h:1"]
         #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(redis), environment: [:]) }

@@ -43,4 +43,34 @@ import Testing
         client.shutdown()
         _ = try? await runner.value
     }
+
+    @Test func redisOverTLSWorksAndAnUnverifiableServerFailsClosed() async throws {
+        let certificates = try await TLSCertificates.make()
+        let redis = try await RedisServerProcess.start(tls: certificates)
+        let url = try #require(redis.tlsURL)
+        for (ca, healthy) in [(certificates.caFile, true), (certificates.otherCAFile, false)] {
+            let backend = try await StoreBackend.open(
+                memory: false, redisURL: url, redisTLS: RedisTLSConfiguration(certificateAuthorityFile: ca),
+                keyring: .ephemeral(), configuration: .init(),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+            let client = try #require(backend.client)
+            let runner = Task { try await client.run() }
+            let server = try TestServer(store: backend.store)
+            try await server.app(healthCheck: backend.healthCheck).test(.router) { http in
+                if healthy {
+                    #expect(try await http.execute(uri: "/healthz", method: .get).status == .ok)
+                    var browser = Browser()
+                    try await browser.login(http, password: server.password)
+                    #expect(try await browser.send(http, .get, "/me").status == .ok)
+                } else {
+                    // Never plain TCP instead: the store is unreachable, and requests that need it get 503.
+                    #expect(try await http.execute(uri: "/healthz", method: .get).status == .serviceUnavailable)
+                    #expect(try await http.execute(uri: "/csrf", method: .get).status == .serviceUnavailable)
+                }
+            }
+            client.shutdown()
+            _ = try? await runner.value
+        }
+    }
 }
