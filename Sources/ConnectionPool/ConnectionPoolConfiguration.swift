@@ -89,16 +89,24 @@ public struct ConnectionPoolConfiguration: Sendable {
         }
     }
 
-    /// When the pool stops making callers wait for a server that is down.
+    /// When the pool stops making callers wait for a server that is down, and how soon it notices it is back.
     public struct CircuitBreaker: Sendable {
-        /// Consecutive failed connection attempts, with no connection open, that open the circuit. Default `3`.
-        public var failureThreshold: Int
+        /// How long connection attempts must have kept failing, with no connection open, before the circuit opens
+        /// (waiters fail with ``ConnectionPoolError/circuitOpen`` and new requests fail at once). The time counts
+        /// from the start of the first failed attempt, so a server that makes connects hang opens it as soon as one
+        /// attempt times out. Default 500 ms.
+        public var openAfter: Duration
+        /// The longest pause between connection attempts while no connection is open (the circuit's probes
+        /// included): requests succeed again about this soon after the server answers. Default 100 ms.
+        public var probeInterval: Duration
 
         /// Creates circuit-breaker settings.
         /// - Parameters:
-        ///   - failureThreshold: Failures that open the circuit. Default `3`.
-        public init(failureThreshold: Int = 3) {
-            self.failureThreshold = failureThreshold
+        ///   - openAfter: Failing time that opens the circuit. Default 500 ms.
+        ///   - probeInterval: Longest pause between attempts while nothing is open. Default 100 ms.
+        public init(openAfter: Duration = .milliseconds(500), probeInterval: Duration = .milliseconds(100)) {
+            self.openAfter = openAfter
+            self.probeInterval = probeInterval
         }
     }
 
@@ -161,7 +169,8 @@ extension ConnectionPoolConfiguration {
         precondition(connections.sharedUsersBeforeGrowing >= 1, "connections.sharedUsersBeforeGrowing must be >= 1")
         precondition(connections.maximumSharedUsers >= connections.sharedUsersBeforeGrowing,
                      "connections.maximumSharedUsers must be >= connections.sharedUsersBeforeGrowing")
-        precondition(circuitBreaker.failureThreshold >= 1, "circuitBreaker.failureThreshold must be >= 1")
+        precondition(circuitBreaker.openAfter >= .zero, "circuitBreaker.openAfter must be >= 0")
+        precondition(circuitBreaker.probeInterval > .zero, "circuitBreaker.probeInterval must be > 0")
         precondition(backoff.multiplier >= 1, "backoff.multiplier must be >= 1")
         precondition(timeouts.idleTimeout > .zero, "timeouts.idleTimeout must be > 0")
         precondition((timeouts.keepAliveInterval ?? .seconds(1)) > .zero, "timeouts.keepAliveInterval must be > 0")

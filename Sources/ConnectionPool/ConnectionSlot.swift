@@ -31,12 +31,15 @@ struct ConnectionSlot<Connection, Instant: InstantProtocol> {
     var lastKeepAlive: Instant
     /// Whether a maintenance timer is outstanding for this slot.
     var timerArmed = false
+    /// When the current (or last) connection attempt started.
+    var attemptStarted: Instant
 
     init(id: Int, now: Instant) {
         self.id = id
         self.phase = .connecting
         self.idleSince = now
         self.lastKeepAlive = now
+        self.attemptStarted = now
     }
 
     /// Open, with no user and no keep-alive check: may be leased exclusively.

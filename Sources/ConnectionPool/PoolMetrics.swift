@@ -5,8 +5,9 @@ import Metrics
 ///
 /// - `<prefix>_connections{state=leased|shared|idle|connecting}` (gauge)
 /// - `<prefix>_waiters` (gauge)
-/// - `<prefix>_wait_time` (timer, time requests spent waiting for a connection)
+/// - `<prefix>_wait_time` (timer: every lease's wait for a connection, zero when one was free at once)
 /// - `<prefix>_connect_failures` (counter)
+/// - `<prefix>_circuit_open` (gauge: 1 while the circuit breaker is open, else 0)
 final class PoolMetrics: Sendable {
     let leased: Gauge
     let shared: Gauge
@@ -15,6 +16,7 @@ final class PoolMetrics: Sendable {
     let waiters: Gauge
     let waitTime: CoreMetrics.Timer
     let connectFailures: Counter
+    let circuitOpen: Gauge
 
     init(_ settings: ConnectionPoolConfiguration.Metrics) {
         let factory = settings.factory ?? MetricsSystem.factory
@@ -29,6 +31,8 @@ final class PoolMetrics: Sendable {
         waiters = Gauge(label: "\(prefix)_waiters", factory: factory)
         waitTime = CoreMetrics.Timer(label: "\(prefix)_wait_time", factory: factory)
         connectFailures = Counter(label: "\(prefix)_connect_failures", factory: factory)
+        circuitOpen = Gauge(label: "\(prefix)_circuit_open", factory: factory)
+        circuitOpen.record(0)
         record(PoolStatistics(), previous: nil)
     }
 

@@ -12,9 +12,11 @@ extension PoolRunner {
         switch attempt {
         case .leased(let lease, let actions):
             if !actions.isEmpty { execute(actions) }
+            metrics.waitTime.recordNanoseconds(0)
             return lease
         case .failed(let error, let actions):
             execute(actions)
+            metrics.waitTime.recordNanoseconds(0)
             throw error
         case .mustWait:
             return try await wait(kind, timeout: timeout, since: now)

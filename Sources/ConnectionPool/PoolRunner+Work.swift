@@ -25,10 +25,12 @@ extension PoolRunner {
         }
         switch actions.circuit {
         case .opened(let failures):
+            metrics.circuitOpen.record(1)
             logger.warning("circuit opened: connection attempts keep failing, requests fail fast", metadata: [
                 "pool.consecutive_failures": "\(failures)",
             ])
         case .closed:
+            metrics.circuitOpen.record(0)
             logger.info("circuit closed: a connection attempt succeeded")
         case nil:
             break

@@ -30,18 +30,22 @@ extension PoolStateMachine {
 
     /// The factory failed to open the connection of `slotID`: back off and retry while needed.
     ///
-    /// After `failureThreshold` consecutive failures with no connection open, the circuit opens:
-    /// waiters fail with ``ConnectionPoolError/circuitOpen`` and only one trial attempt keeps retrying.
+    /// Once attempts have kept failing for `openAfter` with no connection open, the circuit opens: waiters fail
+    /// with ``ConnectionPoolError/circuitOpen`` and only one trial attempt keeps retrying, every `probeInterval`
+    /// at most.
     mutating func connectFailed(slotID: Int, error: any Error, now: Instant) -> Actions {
         var actions = Actions()
         guard let i = index(of: slotID), slots[i].phase == .connecting else { return actions }
         recordConnectFailure(error)
+        let started = slots[i].attemptStarted
+        if failingSince == nil || started < failingSince! { failingSince = started }
         guard lifecycle == .running else {
             slots.remove(at: i)
             finishShutdownIfDone(into: &actions)
             return actions
         }
-        if !circuitOpen, consecutiveFailures >= configuration.circuitBreaker.failureThreshold, openCount == 0 {
+        if !circuitOpen, openCount == 0, let since = failingSince,
+           since.duration(to: now) >= configuration.circuitBreaker.openAfter {
             circuitOpen = true
             drainTargetID = nil
             actions.circuit = .opened(failures: consecutiveFailures)
@@ -50,7 +54,9 @@ extension PoolStateMachine {
         }
         if stillNeeded(slotAt: i) {
             slots[i].phase = .backingOff
-            let delay = backoff.delay(afterFailures: consecutiveFailures)
+            var delay = backoff.delay(afterFailures: consecutiveFailures)
+            // Nothing is open: the server is down for everyone, so probe often enough to notice its return.
+            if openCount == 0 { delay = min(delay, configuration.circuitBreaker.probeInterval) }
             actions.timers.append(PoolTimer(kind: .backoff(slotID: slotID), deadline: now.advanced(by: delay)))
         } else {
             slots.remove(at: i)
@@ -64,6 +70,7 @@ extension PoolStateMachine {
         guard let i = index(of: slotID), slots[i].phase == .backingOff else { return actions }
         if lifecycle == .running && stillNeeded(slotAt: i) {
             slots[i].phase = .connecting
+            slots[i].attemptStarted = now
             actions.create.append(slotID)
         } else {
             slots.remove(at: i)

@@ -23,6 +23,8 @@ struct PoolStateMachine<Connection, Request, Instant: InstantProtocol> where Ins
     /// Failed connection attempts since the last success.
     var consecutiveFailures = 0
     var circuitOpen = false
+    /// Start of the first failed attempt since the last success: how long the server has been unreachable.
+    var failingSince: Instant?
     var lastConnectError: (any Error)?
     /// A busy connection that takes no new shared users so that an exclusive waiter can get it.
     var drainTargetID: Int?
@@ -174,6 +176,7 @@ struct PoolStateMachine<Connection, Request, Instant: InstantProtocol> where Ins
 
     mutating func recordConnectSuccess() -> CircuitTransition? {
         consecutiveFailures = 0
+        failingSince = nil
         guard circuitOpen else { return nil }
         circuitOpen = false
         return .closed
