@@ -41,6 +41,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var retired = false
     private var timer: Scheduled<Void>?
     private var timerDeadline: ContinuousClock.Instant?
+    /// Set on a subscription's connection: receives published messages, which answer no command.
+    var pushReceiver: (@Sendable (RedisReply) -> Void)?
 
     init(mailbox: ConnectionMailbox, configuration: RedisConnectionConfiguration, metrics: RedisConnectionMetrics, logger: Logger) {
         self.mailbox = mailbox
@@ -110,6 +112,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     /// Hands a reply to the oldest command in flight.
     private func dispatch(_ reply: RedisReply) {
+        if let pushReceiver, RedisPubSubMessage.isPush(reply) {
+            pushReceiver(reply)
+            return
+        }
         guard !inFlight.isEmpty else {
             retire(RedisError(.protocolViolation, "the server sent a reply nobody asked for"))
             return

@@ -54,6 +54,9 @@ public final class RedisClient: Service, RedisCommandExecutor {
     /// The configuration the client was created with.
     public let configuration: RedisClientConfiguration
     let pool: ConnectionPool<RedisConnectionFactory>
+    let factory: RedisConnectionFactory
+    let logger: Logger
+    private let shutDown = Atomic<Bool>(false)
 
     /// Creates a client; no connection is opened until ``run()`` starts.
     /// - Parameters:
@@ -67,22 +70,34 @@ public final class RedisClient: Service, RedisCommandExecutor {
         logger: Logger = Logger(label: "redis")
     ) {
         self.configuration = configuration
-        self.pool = ConnectionPool(
-            configuration: configuration.pool,
-            factory: RedisConnectionFactory(configuration: configuration.connection, eventLoopGroup: eventLoopGroup),
-            logger: logger
-        )
+        self.factory = RedisConnectionFactory(configuration: configuration.connection, eventLoopGroup: eventLoopGroup)
+        self.logger = logger
+        self.pool = ConnectionPool(configuration: configuration.pool, factory: factory, logger: logger)
     }
 
     /// Runs the pool: opens the minimum connections, replaces broken ones, keeps idle ones alive. Returns after
     /// ``shutdown()`` (or the service group's graceful shutdown) once work in flight has finished.
     public func run() async throws {
+        defer { shutDown.store(true, ordering: .relaxed) }
         try await pool.run()
     }
 
-    /// Starts a graceful shutdown: new commands are refused, commands in flight finish, connections close.
+    /// Starts a graceful shutdown: new commands are refused, commands in flight finish, connections close, and
+    /// subscriptions end.
     public func shutdown() {
+        shutDown.store(true, ordering: .relaxed)
         pool.shutdown()
+    }
+
+    var isShutDown: Bool { shutDown.load(ordering: .relaxed) }
+
+    /// Listens to channels and patterns on a connection of its own (see ``RedisSubscription``).
+    /// - Parameters:
+    ///   - channels: channels to `SUBSCRIBE` to.
+    ///   - patterns: patterns to `PSUBSCRIBE` to.
+    public func subscribe(to channels: [String] = [], patterns: [String] = []) -> RedisSubscription {
+        precondition(!channels.isEmpty || !patterns.isEmpty, "subscribe to at least one channel or pattern")
+        return RedisSubscription(client: self, channels: channels, patterns: patterns)
     }
 
     /// Sends one command on a shared connection.

@@ -214,12 +214,13 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    func submitBatch(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
+    func submitBatch(_ commands: [RedisCommand], timeout: Duration?, replyCount: Int? = nil) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         var payload: [UInt8] = []
         payload.reserveCapacity(commands.reduce(0) { $0 + $1.encoded.count })
         for command in commands { payload.append(contentsOf: command.encoded) }
-        let pending = PendingCommand(payload: payload, replyCount: commands.count, timeout: timeout ?? configuration.timeouts.command)
+        let pending = PendingCommand(
+            payload: payload, replyCount: replyCount ?? commands.count, timeout: timeout ?? configuration.timeouts.command)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 if pending.attach(.batch(continuation)) { enqueue(pending) }
@@ -227,6 +228,12 @@ public final class RedisConnection: Sendable {
         } onCancel: {
             pending.cancel()
         }
+    }
+
+    /// Hands published messages (Pub/Sub pushes) to `receiver` instead of to the commands in flight.
+    func setPushReceiver(_ receiver: @escaping @Sendable (RedisReply) -> Void) async {
+        let handler = self.handler
+        try? await channel.eventLoop.submit { handler.value.pushReceiver = receiver }.get()
     }
 }
 
