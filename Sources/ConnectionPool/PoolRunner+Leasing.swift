@@ -5,9 +5,11 @@ extension PoolRunner {
     /// Gets a connection at once if one is usable, else waits in the FIFO queue.
     nonisolated(nonsending)
     func acquire(_ kind: LeaseKind, timeout: Duration?) async throws -> Lease<Connection> {
-        let now = clock.now
+        let clock = self.clock
         let attempt = withMachine { machine in
-            kind == .shared ? machine.leaseShared(now: now) : machine.leaseExclusive(now: now)
+            kind == .shared
+                ? machine.leaseShared(clock: { clock.now }, isLocal: { $0.isLocalToCurrentThread })
+                : machine.leaseExclusive(now: clock.now)
         }
         switch attempt {
         case .leased(let lease, let actions):
@@ -19,7 +21,7 @@ extension PoolRunner {
             metrics.waitTime.recordNanoseconds(0)
             throw error
         case .mustWait:
-            return try await wait(kind, timeout: timeout, since: now)
+            return try await wait(kind, timeout: timeout, since: clock.now)
         }
     }
 
@@ -50,11 +52,11 @@ extension PoolRunner {
 
     /// Gives a connection back; an exclusive one that is not `reusable` is closed and replaced.
     func release(slotID: Int, kind: LeaseKind, reusable: Bool = true) {
-        let now = clock.now
+        let clock = self.clock
         let actions = withMachine { machine in
             kind == .shared
-                ? machine.releaseShared(slotID: slotID, now: now)
-                : machine.releaseExclusive(slotID: slotID, reusable: reusable, now: now)
+                ? machine.releaseShared(slotID: slotID, clock: { clock.now })
+                : machine.releaseExclusive(slotID: slotID, reusable: reusable, now: clock.now)
         }
         if !actions.isEmpty { execute(actions) }
     }

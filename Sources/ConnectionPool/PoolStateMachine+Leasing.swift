@@ -3,39 +3,35 @@
 extension PoolStateMachine {
     /// Tries to give a shared user a connection at once: the busiest usable connection that still carries fewer
     /// than `sharedUsersBeforeGrowing` users, else the least-loaded one below `maximumSharedUsers`; when every
-    /// connection is at that cap, the user waits.
+    /// connection is at that cap, the user waits. Connections for which `isLocal` is true (served by the caller's
+    /// own thread) are chosen first, by the same rule.
     ///
     /// Packing users onto few connections makes each pipelined batch bigger, which costs fewer round trips and
     /// fewer thread wake-ups than spreading them thinly. Allocates nothing when a connection is available and
     /// the pool need not grow.
-    mutating func leaseShared(now: Instant) -> LeaseAttempt {
+    mutating func leaseShared(now: Instant, isLocal: (Connection) -> Bool = { _ in false }) -> LeaseAttempt {
+        leaseShared(clock: { now }, isLocal: isLocal)
+    }
+
+    /// ``leaseShared(now:isLocal:)`` that reads the clock only when it needs the time (not on the fast path).
+    mutating func leaseShared(clock now: () -> Instant, isLocal: (Connection) -> Bool) -> LeaseAttempt {
         guard lifecycle == .running else { return .failed(.shutdown, Actions()) }
-        let threshold = configuration.connections.sharedUsersBeforeGrowing
-        let cap = configuration.connections.maximumSharedUsers
-        var best = -1
-        var bestUsers = Int.max
-        var packed = -1
-        var packedUsers = -1
-        for i in slots.indices where slots[i].acceptsShared && slots[i].id != drainTargetID && slots[i].sharedUsers < cap {
-            let users = slots[i].sharedUsers
-            if users < bestUsers {
-                best = i
-                bestUsers = users
-            }
-            if users < threshold && users > packedUsers {
-                packed = i
-                packedUsers = users
+        var pick = SharedPick()
+        var localPick = SharedPick()
+        for i in slots.indices where slots[i].acceptsShared && slots[i].id != drainTargetID {
+            pick.consider(i, users: slots[i].sharedUsers, configuration.connections)
+            if let connection = slots[i].connection, isLocal(connection) {
+                localPick.consider(i, users: slots[i].sharedUsers, configuration.connections)
             }
         }
-        guard best >= 0 else {
-            return circuitOpen ? failFast(now: now) : .mustWait
+        guard let chosen = localPick.chosen ?? pick.chosen else {
+            return circuitOpen ? failFast(now: now()) : .mustWait
         }
-        let chosen = packed >= 0 ? packed : best
         slots[chosen].sharedUsers += 1
         let lease = Lease(slotID: slots[chosen].id, connection: slots[chosen].connection!)
         var actions = Actions()
-        if bestUsers >= configuration.connections.sharedUsersBeforeGrowing {
-            growIfCrowded(now: now, into: &actions)
+        if pick.bestUsers >= configuration.connections.sharedUsersBeforeGrowing {
+            growIfCrowded(now: now(), into: &actions)
         }
         return .leased(lease, actions)
     }
@@ -52,11 +48,16 @@ extension PoolStateMachine {
 
     /// A shared user is done with the connection of `slotID`.
     mutating func releaseShared(slotID: Int, now: Instant) -> Actions {
+        releaseShared(slotID: slotID, clock: { now })
+    }
+
+    /// ``releaseShared(slotID:now:)`` that reads the clock only when the connection became idle or waiters wait.
+    mutating func releaseShared(slotID: Int, clock now: () -> Instant) -> Actions {
         guard let i = index(of: slotID), slots[i].sharedUsers > 0 else { return Actions() }
         slots[i].sharedUsers -= 1
         let nowIdle = slots[i].sharedUsers == 0
         guard nowIdle || !waiters.isEmpty else { return Actions() }
-        return connectionFreed(at: i, now: now, resetIdleClock: nowIdle)
+        return connectionFreed(at: i, now: now(), resetIdleClock: nowIdle)
     }
 
     /// The exclusive holder of the connection of `slotID` gives it back; one that is not `reusable` is closed (and
@@ -105,5 +106,31 @@ extension PoolStateMachine {
         startTrialIfNeeded(now: now, into: &actions)
         let error = ConnectionPoolError.circuitOpen(errorContext(timeout: nil), lastConnectError: lastConnectError)
         return .failed(error, actions)
+    }
+}
+
+/// The shared-lease choice among some connections: the busiest below the growth threshold, else the least loaded
+/// below the hard cap.
+struct SharedPick {
+    private var best = -1
+    private(set) var bestUsers = Int.max
+    private var packed = -1
+    private var packedUsers = -1
+
+    mutating func consider(_ index: Int, users: Int, _ connections: ConnectionPoolConfiguration.Connections) {
+        guard users < connections.maximumSharedUsers else { return }
+        if users < bestUsers {
+            best = index
+            bestUsers = users
+        }
+        if users < connections.sharedUsersBeforeGrowing && users > packedUsers {
+            packed = index
+            packedUsers = users
+        }
+    }
+
+    var chosen: Int? {
+        if packed >= 0 { return packed }
+        return best >= 0 ? best : nil
     }
 }

@@ -19,9 +19,16 @@ public protocol PooledConnection: AnyObject, Sendable {
     /// Whether the connection may be handed to another user after an exclusive lease; `false` makes the pool close
     /// and replace it instead (say, after its state could not be reset). Default: `true`.
     var isReusable: Bool { get }
+
+    /// Whether the calling thread is the one that serves this connection (its event loop): shared users are then
+    /// given such a connection first, so that they pay no thread hop. Default: `false`.
+    var isLocalToCurrentThread: Bool { get }
 }
 
 extension PooledConnection {
     /// Connections are reusable unless they say otherwise.
     public var isReusable: Bool { true }
+
+    /// Connections have no thread affinity unless they say otherwise.
+    public var isLocalToCurrentThread: Bool { false }
 }

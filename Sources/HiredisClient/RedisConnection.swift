@@ -178,6 +178,9 @@ public final class RedisConnection: Sendable {
         }
     }
 
+    /// `true` when called on the connection's event loop (the pool then prefers this connection).
+    public var isLocalToCurrentThread: Bool { channel.eventLoop.inEventLoop }
+
     /// `true` once the connection has closed or been retired; a closed connection is never reopened.
     public var isClosed: Bool { mailbox.isClosed }
 

@@ -3,6 +3,8 @@
 import ArgumentParser
 import Glibc
 import HiredisClient
+import NIOCore
+import NIOPosix
 
 /// Options shared by the bench modes; their flags are part of the bench's stable contract.
 struct BenchOptions: ParsableArguments {
@@ -44,6 +46,12 @@ struct BenchOptions: ParsableArguments {
         if tlsGiven, !(redis ?? "").lowercased().hasPrefix("rediss://") {
             throw ValidationError("the --tls-… options need a rediss:// URL in --redis")
         }
+    }
+
+    /// One executor per event loop of NIO's shared group, where the client's connections run: the workers run there
+    /// too, as a server's request handlers do, so a command and its reply cost no thread hop.
+    var eventLoopExecutors: [EventLoopTaskExecutor] {
+        MultiThreadedEventLoopGroup.singleton.makeIterator().map { EventLoopTaskExecutor($0) }
     }
 
     /// The client configuration for `url` with the TLS options applied and a pool of `connections`.

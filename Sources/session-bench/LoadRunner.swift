@@ -1,6 +1,7 @@
 // LoadRunner: runs N concurrent tasks against an operation for a fixed time and gathers latencies and errors.
 
 import Foundation
+import HiredisClient
 import Histogram
 import Synchronization
 
@@ -59,6 +60,9 @@ struct LoadRunner: Sendable {
     let duration: Duration
     /// Prints a live progress line on standard error when it is a terminal.
     let showProgress: Bool
+    /// Where the tasks run: worker `i` prefers `executors[i % count]` (the client's event loops, as a server's
+    /// handlers would); empty: Swift's global executor.
+    var executors: [EventLoopTaskExecutor] = []
 
     func run(_ operation: @escaping @Sendable (_ worker: Int, _ iteration: Int) async throws -> Void) async -> LoadResult {
         await run(workers: { $0 }) { worker, iteration in
@@ -84,7 +88,8 @@ struct LoadRunner: Sendable {
         let progress = showProgress ? Task { await Self.reportProgress(completed: completed, start: start, end: end) } : nil
         var (total, states) = await withTaskGroup(of: (Int, LoadResult, Worker).self) { group in
             for worker in 0..<concurrency {
-                group.addTask {
+                let executor: (any TaskExecutor)? = executors.isEmpty ? nil : executors[worker % executors.count]
+                group.addTask(executorPreference: executor) {
                     var state = makeWorker(worker)
                     var result = LoadResult()
                     var iteration = 0

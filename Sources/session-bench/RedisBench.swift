@@ -44,7 +44,8 @@ struct RedisBench: AsyncParsableCommand {
         _ = try await client.pipeline(keys.map { RedisCommand("SET", $0, value) })
 
         let workload = self.workload
-        let runner = LoadRunner(concurrency: options.concurrency, duration: options.duration.duration, showProgress: options.showProgress)
+        let runner = LoadRunner(concurrency: options.concurrency, duration: options.duration.duration, showProgress: options.showProgress,
+                                executors: options.eventLoopExecutors)
         let result = await runner.run { worker, iteration in
             let key = keys[(worker &* 7919 &+ iteration) % keys.count]
             switch workload {

@@ -54,7 +54,8 @@ struct StoreBench: AsyncParsableCommand {
         let payload = Self.payload(bytes: payloadBytes)
         let store = target.store
         let workload = self.workload
-        let runner = LoadRunner(concurrency: concurrency, duration: options.duration.duration, showProgress: options.showProgress)
+        let runner = LoadRunner(concurrency: concurrency, duration: options.duration.duration, showProgress: options.showProgress,
+                                executors: options.eventLoopExecutors)
         let result = await runner.run { worker, iteration in
             try await StoreOperations.perform(workload, worker: worker, iteration: iteration, store: store, population: population,
                                               owned: owned[worker], payload: payload, checks: checks)

@@ -161,3 +161,22 @@ struct PoolStateMachineBackPressureTests {
         #expect(closed.create.count == 1, "the minimum is restored")
     }
 }
+
+@Suite("State machine: thread affinity")
+struct PoolStateMachineAffinityTests {
+    let clock = TestClock()
+
+    @Test func sharedUsersGetAConnectionOfTheirOwnThreadFirst() {
+        var machine = makeMachine { $0.connections.minimum = 2 }
+        _ = machine.start(now: clock.now)
+        _ = machine.open(0, at: clock.now)
+        _ = machine.open(1, at: clock.now)
+        #expect(machine.sharedSlot(at: clock.now) == 0, "without affinity users pack onto the first connection")
+        let local = machine.leaseShared(now: clock.now, isLocal: { $0.id == 1 })
+        guard case .leased(let lease, _) = local else {
+            Issue.record("expected a lease")
+            return
+        }
+        #expect(lease.slotID == 1, "the caller's own connection wins over packing")
+    }
+}
