@@ -93,6 +93,7 @@ let package = Package(
                 "SessionHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -200,11 +201,13 @@ let package = Package(
             ]
         ),
         // The whole demo topology (redis-server, three session-server processes, HAProxy with deploy/haproxy.cfg)
-        // driven over HTTPS like a black-box client; "session-server" is listed so its executable is built first.
+        // driven over HTTPS like a black-box client; "session-server" and "session-bench" (the chaos suite's load)
+        // are listed so that their executables are built first.
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "session-server",
+                "session-bench",
                 "HiredisClient",
                 "EmbeddedRedis",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

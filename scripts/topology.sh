@@ -94,7 +94,7 @@ instance=0
 for port in "$port1" "$port2" "$port3"; do
   instance=$((instance + 1))
   "$bin/session-server" --host 127.0.0.1 --port "$port" --redis "$redis_url" \
-    --instance-id "app$instance" --renew-grace "$grace" --event-loop-threads "$threads" >"$work/app$instance.log" 2>&1 &
+    --instance-id "app$instance" --renew-grace "$grace" ${THREADS_FLAG:-} >"$work/app$instance.log" 2>&1 &
   pids+=($!)
 done
 for port in "$port1" "$port2" "$port3"; do wait_ok "http://127.0.0.1:$port/healthz"; done

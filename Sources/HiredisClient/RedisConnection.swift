@@ -109,14 +109,16 @@ public final class RedisConnection: Sendable {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
             }
+        let connecting: EventLoopFuture<any Channel>
+        switch configuration.endpoint {
+        case .tcp(let host, let port):
+            connecting = bootstrap.connect(host: host, port: port)
+        case .unixSocket(let path):
+            connecting = bootstrap.connect(unixDomainSocketPath: path)
+        }
         let channel: any Channel
         do {
-            switch configuration.endpoint {
-            case .tcp(let host, let port):
-                channel = try await bootstrap.connect(host: host, port: port).get()
-            case .unixSocket(let path):
-                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-            }
+            channel = try await Self.bounded(connecting, by: deadline, on: eventLoop).get()
         } catch {
             throw Self.connectError(error, configuration: configuration)
         }
@@ -131,6 +133,30 @@ public final class RedisConnection: Sendable {
         }
         logger.debug("redis connection open", metadata: ["endpoint": "\(configuration.endpoint)"])
         return connection
+    }
+
+    /// `connecting`, failed with `ChannelError.connectTimeout` at `deadline` (name resolution included, which NIO's
+    /// own connect timeout does not bound); a channel that connects after that is closed.
+    private static func bounded(
+        _ connecting: EventLoopFuture<any Channel>,
+        by deadline: ContinuousClock.Instant,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<any Channel> {
+        let promise = eventLoop.makePromise(of: (any Channel).self)
+        let timeout = eventLoop.scheduleTask(in: .nanoseconds(max(0, nanoseconds(deadline - .now)))) {
+            promise.fail(ChannelError.connectTimeout(.zero))
+        }
+        connecting.whenComplete { result in
+            timeout.cancel()
+            switch result {
+            case .success(let channel):
+                promise.futureResult.whenFailure { _ in channel.close(promise: nil) }
+                promise.succeed(channel)
+            case .failure(let error):
+                promise.fail(error)
+            }
+        }
+        return promise.futureResult
     }
 
     private static func handler(

@@ -47,6 +47,29 @@ struct BenchReport: Encodable {
     var checks: Checks?
     /// http mode: the distinct X-Instance values seen, sorted.
     var instances_seen: [String]?
+    /// http mode: the failures seen over time (present when a request failed or `--watch-redis` saw Redis down).
+    var outage: Outage?
+
+    /// What the http bench saw of an outage; times are wall-clock milliseconds since 1970.
+    struct Outage: Encodable {
+        /// Requests that failed with a 5xx or a transport error (timeouts included).
+        let failed_requests: Int
+        /// The 5xx statuses seen, by status ("503": n).
+        let status_5xx: [String: Int]
+        let transport_errors: Int
+        /// When the first and the last failed request started, and the time between them.
+        let first_failure_at_ms: Double?
+        let last_failure_at_ms: Double?
+        let failures_seen_ms: Double?
+        /// The slowest request of the run, failed or not: none may hang past its deadline.
+        let slowest_request_ms: Double
+        /// `--watch-redis`: when Redis last stopped answering PING, when it answered again, and how long it was out.
+        var redis_down_at_ms: Double?
+        var redis_back_at_ms: Double?
+        var redis_outage_ms: Double?
+        /// How long after Redis answered again requests still failed (0: none did).
+        var recovery_ms: Double?
+    }
 
     init(mode: String, workload: String, concurrency: Int, connections: Int, result: LoadResult) {
         self.mode = mode

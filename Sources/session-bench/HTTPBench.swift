@@ -37,7 +37,10 @@ struct HTTPBench: AsyncParsableCommand {
             counts add up to ops. errors counts every failed request of the run (transport errors, timeouts, 5xx, \
             unexpected statuses), all phases and the checks after the run included; violations counts consistency \
             failures (must be 0), the first few are described. Fewer distinct X-Instance values than --instances is \
-            a violation.
+            a violation. When a request failed (5xx, transport error) or --watch-redis saw Redis down, `outage` says \
+            which statuses were seen, when the failures started and ended, the slowest request, and, with \
+            --watch-redis, when Redis stopped and resumed answering and how long requests kept failing after \
+            (recovery_ms).
             """
     )
 
@@ -83,6 +86,9 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Length of each of the ping and me phases of `all` (default: max(5s, duration/2): shorter phases are skewed by start-up transients).")
     var compareDuration: BenchDuration?
 
+    @Option(help: ArgumentHelp("Poll this Redis with PING every 10 ms and report when it stopped and resumed answering, and how long requests kept failing after (the outage object of the report).", valueName: "URL"))
+    var watchRedis: String?
+
     func validate() throws {
         guard users > 0 else { throw ValidationError("--users must be positive") }
         guard sessionsPerUser >= 0 else { throw ValidationError("--sessions-per-user must not be negative (0: no cap)") }
@@ -117,14 +123,19 @@ struct HTTPBench: AsyncParsableCommand {
         let target = HTTPTarget(url: url, insecure: insecure, connections: users)
         let context = HTTPBenchContext(target: target, grace: renewGrace.duration, checks: ConsistencyChecks(),
                                        slots: LoginSlots(perUser: sessionsPerUser))
+        let watcher = watchRedis.map { url in Task { await target.outages.watchRedis(url: url) } }
         let outcome: Result<HTTPBenchOutcome, any Error>
         do {
             outcome = .success(try await HTTPBenchRun(bench: self, logins: logins, context: context).run())
         } catch {
             outcome = .failure(error)
         }
+        watcher?.cancel()
+        _ = await watcher?.value
         try await target.shutdown()
-        try report(outcome.get(), checks: context.checks)
+        var finished = try outcome.get()
+        finished.report.outage = target.outages.report()
+        try report(finished, checks: context.checks)
     }
 
     /// Prints the report (JSON or table) and writes the plot.

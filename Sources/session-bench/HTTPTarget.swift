@@ -39,6 +39,8 @@ struct HTTPTarget: Sendable {
     let client: HTTPClient
     /// How long one request may take before it counts as failed.
     let requestTimeout: TimeAmount = .seconds(30)
+    /// Every request's outcome over time, for the outage report.
+    let outages = OutageRecorder()
 
     /// Makes the client.
     /// - Parameters:
@@ -77,8 +79,22 @@ struct HTTPTarget: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json))
         }
-        let response = try await client.execute(request, timeout: requestTimeout)
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let startedAt = OutageRecorder.nowMilliseconds()
+        let started = ContinuousClock.now
+        func elapsed() -> Double {
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        }
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: requestTimeout)
+            body = try await response.body.collect(upTo: 1 << 20)
+        } catch {
+            outages.record(start: startedAt, milliseconds: elapsed(), status: nil)
+            throw error
+        }
+        outages.record(start: startedAt, milliseconds: elapsed(), status: Int(response.status.code))
         return HTTPReply(
             status: Int(response.status.code),
             instance: response.headers.first(name: "X-Instance"),

@@ -65,7 +65,9 @@ struct ConnectOptionsTests {
         let start = ContinuousClock.now
         let error = await #expect(throws: RedisError.self) { try await RedisConnection.connect(configuration: configuration) }
         #expect(error?.code == .connectTimeout)
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // The failure happens on the event loop at 300 ms; the bound is loose because, while the whole suite starts
+        // its redis-servers, resuming this task can wait for a cooperative thread. Unbounded, it would never end.
+        #expect(ContinuousClock.now - start < .seconds(3))
     }
 
     @Test("the connect timeout also bounds name resolution")
@@ -75,7 +77,7 @@ struct ConnectOptionsTests {
         let start = ContinuousClock.now
         let error = await #expect(throws: RedisError.self) { try await RedisConnection.connect(configuration: configuration) }
         #expect(error?.code == .connectTimeout || error?.code == .connectFailed)
-        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(ContinuousClock.now - start < .seconds(3), "resolution is bounded (see connectTimeoutBoundsHandshake)")
     }
 
     @Test("invalid configuration is refused before connecting")

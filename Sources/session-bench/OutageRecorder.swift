@@ -1,0 +1,101 @@
+// OutageRecorder: what the http bench saw of failures over time, and (optionally) when Redis stopped and resumed answering.
+
+import Foundation
+import HiredisClient
+import Synchronization
+
+/// Every request's outcome, reduced to what an outage report needs: 5xx by status, transport errors, when the
+/// failed requests started, and the slowest request. Shared by all virtual users (one small lock per request).
+final class OutageRecorder: Sendable {
+    private struct State {
+        var failures = 0
+        var statuses: [Int: Int] = [:]
+        var transportErrors = 0
+        var firstFailureStart: Double?
+        var lastFailureStart: Double?
+        var slowest: Double = 0
+    }
+
+    private let state = Mutex(State())
+    /// When Redis stopped and resumed answering (`--watch-redis`), in wall-clock milliseconds.
+    let redisIntervals = Mutex<[(down: Double, back: Double?)]>([])
+
+    /// Wall-clock milliseconds since 1970 (comparable across processes on one host).
+    static func nowMilliseconds() -> Double { Date().timeIntervalSince1970 * 1000 }
+
+    /// Records one request: started at `start` (wall-clock ms), took `milliseconds`, answered `status` (`nil`: a
+    /// transport error or timeout).
+    func record(start: Double, milliseconds: Double, status: Int?) {
+        state.withLock { state in
+            state.slowest = max(state.slowest, milliseconds)
+            guard status.map({ $0 >= 500 }) ?? true else { return }
+            state.failures += 1
+            if let status { state.statuses[status, default: 0] += 1 } else { state.transportErrors += 1 }
+            if state.firstFailureStart == nil { state.firstFailureStart = start }
+            state.lastFailureStart = max(state.lastFailureStart ?? start, start)
+        }
+    }
+
+    /// The report: `nil` when nothing failed and no Redis outage was seen.
+    func report() -> BenchReport.Outage? {
+        let state = state.withLock { $0 }
+        let intervals = redisIntervals.withLock { $0 }
+        guard state.failures > 0 || !intervals.isEmpty else { return nil }
+        func rounded(_ value: Double) -> Double { value.rounded() }
+        var outage = BenchReport.Outage(
+            failed_requests: state.failures,
+            status_5xx: Dictionary(uniqueKeysWithValues: state.statuses.map { (String($0.key), $0.value) }),
+            transport_errors: state.transportErrors,
+            first_failure_at_ms: state.firstFailureStart.map(rounded),
+            last_failure_at_ms: state.lastFailureStart.map(rounded),
+            failures_seen_ms: zip(state.firstFailureStart, state.lastFailureStart).map { rounded($1 - $0) },
+            slowest_request_ms: rounded(state.slowest)
+        )
+        if let last = intervals.last {
+            outage.redis_down_at_ms = rounded(last.down)
+            outage.redis_back_at_ms = last.back.map(rounded)
+            if let back = last.back {
+                outage.redis_outage_ms = rounded(back - last.down)
+                // Requests that started after Redis answered again and still failed: how long recovery took.
+                outage.recovery_ms = rounded(max(0, (state.lastFailureStart ?? 0) - back))
+            }
+        }
+        return outage
+    }
+
+    /// Polls Redis with PING every 10 ms (100 ms deadline) until cancelled, recording when it stops and resumes
+    /// answering.
+    func watchRedis(url: String) async {
+        guard var configuration = try? RedisConnectionConfiguration(url: url) else { return }
+        configuration.timeouts.connect = .milliseconds(100)
+        configuration.timeouts.command = .milliseconds(100)
+        var connection: RedisConnection?
+        var down: Double?
+        while !Task.isCancelled {
+            let at = Self.nowMilliseconds()
+            var answered = false
+            do {
+                if connection == nil || connection!.isClosed {
+                    connection = try await RedisConnection.connect(configuration: configuration)
+                }
+                answered = try await connection!.send(RedisCommand("PING")) == .status("PONG")
+            } catch {
+                if (error as? RedisError)?.code == .commandTimeout { connection?.close(); connection = nil }
+            }
+            if !answered && down == nil {
+                down = at
+                redisIntervals.withLock { $0.append((at, nil)) }
+            } else if answered, down != nil {
+                down = nil
+                redisIntervals.withLock { $0[$0.count - 1].back = at }
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        connection?.close()
+    }
+}
+
+private func zip(_ first: Double?, _ second: Double?) -> (Double, Double)? {
+    guard let first, let second else { return nil }
+    return (first, second)
+}
