@@ -58,6 +58,7 @@ enum ServerApp {
         let router = try buildRouter(store: store, settings: settings)
         return Application(
             router: router,
+            server: .http1OnEventLoops(),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             eventLoopGroupProvider: eventLoopGroup,
             logger: logger
