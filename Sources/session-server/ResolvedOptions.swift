@@ -21,6 +21,8 @@ struct ResolvedOptions {
     var users: DemoUsers
     /// HTTP event-loop threads; `nil`: Hummingbird's default (one per core).
     var eventLoopThreads: Int?
+    /// Redis connections the pool keeps open; `nil`: the pool's default (1, growing to 8 under load).
+    var redisConnections: Int?
     /// Lines to log at start-up (generated passwords, ephemeral secret).
     var startupNotes: [String] = []
 
@@ -125,6 +127,15 @@ struct ResolvedOptions {
         }
         if let threads = eventLoopThreads, !(1...256).contains(threads) {
             throw ValidationError("event-loop threads must be within 1...256: \(threads)")
+        }
+        if let count = command.redisConnections {
+            redisConnections = count
+        } else if let text = env("SESSION_REDIS_CONNECTIONS") {
+            guard let count = Int(text) else { throw ValidationError("SESSION_REDIS_CONNECTIONS: not a number: \(text)") }
+            redisConnections = count
+        }
+        if let count = redisConnections, !(1...1024).contains(count) {
+            throw ValidationError("Redis connections must be within 1...1024: \(count)")
         }
 
         sessionsConfiguration = command.insecureCookies || flag("SESSION_INSECURE_COOKIES") ? .insecureLocal() : SessionsConfiguration()

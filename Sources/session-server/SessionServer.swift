@@ -20,7 +20,7 @@ struct SessionServer: AsyncParsableCommand {
         abstract: "Example app server for the Redis-backed session store.",
         discussion: """
             Every option can also be set by an environment variable: SESSION_HOST, SESSION_PORT, SESSION_REDIS_URL, \
-            SESSION_REDIS_TLS_CA_FILE, SESSION_REDIS_TLS_CERT_FILE, SESSION_REDIS_TLS_KEY_FILE, \
+            SESSION_REDIS_TLS_CA_FILE, SESSION_REDIS_TLS_CERT_FILE, SESSION_REDIS_TLS_KEY_FILE, SESSION_REDIS_CONNECTIONS, \
             SESSION_MEMORY (1), SESSION_INSTANCE_ID, SESSION_IDLE_TIMEOUT, SESSION_ANONYMOUS_IDLE_TIMEOUT, \
             SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, SESSION_REVOKE_ON_THEFT (1), SESSION_MAX_SESSIONS_PER_USER, \
             SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1), SESSION_EVENT_LOOP_THREADS. Command-line options win.
@@ -88,6 +88,9 @@ struct SessionServer: AsyncParsableCommand {
     @Flag(help: "Plain-HTTP local use only: cookie `sid` without Secure and without the __Host- prefix. (env: SESSION_INSECURE_COOKIES=1)")
     var insecureCookies = false
 
+    @Option(help: "Redis connections to keep open (default: 1, growing to 8 under load); they share the event-loop threads, none has a thread of its own. (env: SESSION_REDIS_CONNECTIONS)")
+    var redisConnections: Int?
+
     @Option(help: "HTTP event-loop threads (default: one per core); give fewer when several instances share a host. (env: SESSION_EVENT_LOOP_THREADS)")
     var eventLoopThreads: Int?
 
@@ -103,7 +106,8 @@ struct SessionServer: AsyncParsableCommand {
         // Redis connections run on the same event loops as the HTTP channels.
         let eventLoops = options.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
         let backend = try await StoreBackend.open(
-            memory: options.memory, redisURL: options.redisURL, redisTLS: options.redisTLS, keyring: options.keyring,
+            memory: options.memory, redisURL: options.redisURL, redisTLS: options.redisTLS,
+            redisConnections: options.redisConnections, keyring: options.keyring,
             configuration: options.sessionConfiguration, eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "session-server.store")
         )

@@ -21,11 +21,13 @@ struct StoreBackend: Sendable {
     ///   - memory: use the in-memory store (single instance).
     ///   - redisURL: a shared Redis; `nil` starts an embedded redis-server on a free loopback port.
     ///   - redisTLS: the TLS files for a rediss:// URL (its verification stays on).
+    ///   - redisConnections: connections the pool keeps open (`nil`: the pool's default).
     ///   - eventLoopGroup: where the Redis connections run (the HTTP server's).
     static func open(
         memory: Bool,
         redisURL: String?,
         redisTLS: RedisTLSConfiguration? = nil,
+        redisConnections: Int? = nil,
         keyring: SessionKeyring,
         configuration: SessionConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -44,6 +46,7 @@ struct StoreBackend: Sendable {
         if let redisTLS, clientConfiguration.connection.tls != nil { clientConfiguration.connection.tls = redisTLS }
         // Fail closed quickly while Redis is down: a request waits at most a second for a connection.
         clientConfiguration.pool.timeouts.leaseTimeout = .seconds(1)
+        if let redisConnections { clientConfiguration.pool.connections = .init(minimum: redisConnections, maximum: redisConnections) }
         let client = RedisClient(configuration: clientConfiguration, eventLoopGroup: eventLoopGroup,
                                  logger: Logger(label: "session-server.redis"))
         let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(sessions: configuration), logger: logger)

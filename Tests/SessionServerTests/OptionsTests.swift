@@ -54,6 +54,16 @@ import Testing
         }
     }
 
+    @Test func redisConnectionsFromFlagOrEnvironment() throws {
+        let environment = ["SESSION_SECRET": Self.secret, "SESSION_REDIS_URL": "redis://h:1", "SESSION_REDIS_CONNECTIONS": "32"]
+        #expect(try ResolvedOptions(try SessionServer.parse([]), environment: environment).redisConnections == 32)
+        #expect(try ResolvedOptions(try SessionServer.parse(["--redis-connections", "4"]), environment: environment).redisConnections == 4)
+        #expect(try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_DEMO_PASSWORD": "pw"]).redisConnections == nil)
+        #expect(throws: ValidationError.self) {
+            try ResolvedOptions(try SessionServer.parse(["--redis-connections", "0"]), environment: environment)
+        }
+    }
+
     @Test func sharedRedisNeedsALongEnoughSecretFromTheEnvironmentOrAFile() throws {
         let redis = ["--redis", "redis://h:1"]
         #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(redis), environment: [:]) }
