@@ -32,7 +32,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private let configuration: RedisConnectionConfiguration
     private let logger: Logger
     private let metrics: RedisConnectionMetrics
-    private let reader = RESPReader()
+    private let reader: RESPReader
     private var context: ChannelHandlerContext?
     private var inFlight = Deque<InFlight>()
     private var batch: [PendingCommand] = []
@@ -49,6 +49,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        self.reader = RESPReader(maximumArrayElements: configuration.maximumArrayElements)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -72,6 +72,9 @@ public struct RedisConnectionConfiguration: Sendable {
     /// The most late replies (of commands that timed out or were cancelled after being written) a connection
     /// absorbs at once; beyond it the connection is retired. Default: `1024`.
     public var maximumPlaceholders = 1024
+    /// The most elements one array reply may announce; a larger announcement is a protocol error that retires the
+    /// connection (hiredis 0.14 would allocate 8 bytes per announced element up front). Default: 1,048,576.
+    public var maximumArrayElements = 1 << 20
 
     /// Creates a configuration for an endpoint.
     public init(endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379)) {
@@ -98,6 +101,9 @@ public struct RedisConnectionConfiguration: Sendable {
             throw RedisError(.invalidConfiguration, "timeouts must be positive")
         }
         if maximumPlaceholders < 1 { throw RedisError(.invalidConfiguration, "maximumPlaceholders must be at least 1") }
+        if !(1...Int(Int32.max)).contains(maximumArrayElements) {
+            throw RedisError(.invalidConfiguration, "maximumArrayElements must be within 1...\(Int32.max)")
+        }
         if tls != nil, case .unixSocket = endpoint {
             throw RedisError(.invalidConfiguration, "TLS is for TCP endpoints; a Unix socket is local")
         }

@@ -47,4 +47,17 @@ import Testing
             try valid.withUnsafeBytes { try reader.feed($0) }
         }
     }
+
+    @Test func hugeArrayAnnouncementsAreRefusedNotAllocated() throws {
+        // hiredis 0.14 would calloc 8 bytes per announced element (6 GB here) before any element arrived.
+        let error = #expect(throws: RedisError.self) { try replies("*777777770\r\n") }
+        #expect(error?.code == .protocolViolation)
+        let small = RESPReader(maximumArrayElements: 2)
+        let two = Array("*2\r\n:1\r\n:2\r\n".utf8)
+        try two.withUnsafeBytes { try small.feed($0) }
+        #expect(try small.next() == .array([.integer(1), .integer(2)]))
+        let three = Array("*3\r\n".utf8)
+        try three.withUnsafeBytes { try small.feed($0) }
+        #expect(throws: RedisError.self, "over the cap") { try small.next() }
+    }
 }
