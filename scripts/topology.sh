@@ -5,6 +5,7 @@
 #   bash scripts/topology.sh up                                    start it and keep it running until Ctrl-C
 #
 # Environment: REDIS_URL (use that Redis instead of starting one), BUILD (release|debug, default release),
+# SERVER_THREADS (event-loop threads per instance; default: session-server's, one per core),
 # BENCH_USERS (200), BENCH_DURATION (20s), SESSION_DEMO_PASSWORD (default: generated), OUT_DIR (where the
 # report and the latency chart go, default .build/topology-report). Everything started is stopped on exit,
 # Ctrl-C or failure.
@@ -87,14 +88,14 @@ ulimit -n 65536 2>/dev/null || true   # 200 users need ~800 sockets across HAPro
 export SESSION_SECRET; SESSION_SECRET=$(openssl rand -hex 32)
 export SESSION_DEMO_PASSWORD=${SESSION_DEMO_PASSWORD:-$(openssl rand -hex 12)}
 grace=5s
-# The three instances share this host's cores: each gets its share of event-loop threads (Hummingbird's default
-# is one per core per process, which oversubscribes a small machine and costs context switches on every request).
-threads=$(( $(nproc) / 3 )); [ "$threads" -ge 1 ] || threads=1
+# Each instance runs on session-server's defaults (one event-loop thread per core, Redis on the same loops);
+# SERVER_THREADS=N passes --event-loop-threads N to each, to compare with a tuned thread count.
 instance=0
 for port in "$port1" "$port2" "$port3"; do
   instance=$((instance + 1))
   "$bin/session-server" --host 127.0.0.1 --port "$port" --redis "$redis_url" \
-    --instance-id "app$instance" --renew-grace "$grace" ${THREADS_FLAG:-} >"$work/app$instance.log" 2>&1 &
+    --instance-id "app$instance" --renew-grace "$grace" ${SERVER_THREADS:+--event-loop-threads "$SERVER_THREADS"} \
+    >"$work/app$instance.log" 2>&1 &
   pids+=($!)
 done
 for port in "$port1" "$port2" "$port3"; do wait_ok "http://127.0.0.1:$port/healthz"; done
