@@ -11,11 +11,16 @@ typedef struct chiredis_capped_functions {
     redisReplyObjectFunctions functions;
     void *(*createArray)(const redisReadTask *, int);
     int maximumElements;
+    /* Elements announced so far by the arrays of the reply being read (the cap holds for the whole reply too). */
+    long long announced;
 } chiredis_capped_functions;
 
 static inline void *chiredis_capped_create_array(const redisReadTask *task, int elements) {
-    const chiredis_capped_functions *capped = (const chiredis_capped_functions *)task->privdata;
+    chiredis_capped_functions *capped = (chiredis_capped_functions *)task->privdata;
+    if (task->parent == NULL) capped->announced = 0;
     if (elements < 0 || elements > capped->maximumElements) return NULL;
+    capped->announced += elements;
+    if (capped->announced > capped->maximumElements) return NULL;
     return capped->createArray(task, elements);
 }
 
@@ -25,6 +30,7 @@ static inline void chiredis_cap_arrays(redisReader *reader, chiredis_capped_func
     capped->createArray = reader->fn->createArray;
     capped->functions.createArray = chiredis_capped_create_array;
     capped->maximumElements = maximumElements;
+    capped->announced = 0;
     reader->fn = &capped->functions;
     reader->privdata = capped;
 }

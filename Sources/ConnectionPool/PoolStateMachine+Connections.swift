@@ -37,8 +37,12 @@ extension PoolStateMachine {
         var actions = Actions()
         guard let i = index(of: slotID), slots[i].phase == .connecting else { return actions }
         recordConnectFailure(error)
-        let started = slots[i].attemptStarted
-        if failingSince == nil || started < failingSince! { failingSince = started }
+        if openCount == 0 {
+            // The server has been unreachable since this attempt started, but not since before the last connection
+            // was lost (an attempt that started while one was open proves nothing about the time before).
+            let since = max(slots[i].attemptStarted, noConnectionSince ?? slots[i].attemptStarted)
+            if failingSince == nil || since < failingSince! { failingSince = since }
+        }
         guard lifecycle == .running else {
             slots.remove(at: i)
             finishShutdownIfDone(into: &actions)
@@ -85,6 +89,7 @@ extension PoolStateMachine {
         guard let i = index(of: slotID) else { return actions }
         slots.remove(at: i)
         if drainTargetID == slotID { drainTargetID = nil }
+        if openCount == 0 && noConnectionSince == nil { noConnectionSince = now }
         guard lifecycle == .running else {
             finishShutdownIfDone(into: &actions)
             return actions

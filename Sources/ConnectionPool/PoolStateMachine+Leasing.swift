@@ -3,8 +3,8 @@
 extension PoolStateMachine {
     /// Tries to give a shared user a connection at once: the busiest usable connection that still carries fewer
     /// than `sharedUsersBeforeGrowing` users, else the least-loaded one below `maximumSharedUsers`; when every
-    /// connection is at that cap, the user waits. Connections for which `isLocal` is true (served by the caller's
-    /// own thread) are chosen first, by the same rule.
+    /// connection is at that cap, the user waits. A connection for which `isLocal` is true (served by the caller's
+    /// own thread) is chosen first while it carries fewer than `sharedUsersBeforeGrowing` users.
     ///
     /// Packing users onto few connections makes each pipelined batch bigger, which costs fewer round trips and
     /// fewer thread wake-ups than spreading them thinly. Allocates nothing when a connection is available and
@@ -24,7 +24,9 @@ extension PoolStateMachine {
                 localPick.consider(i, users: slots[i].sharedUsers, configuration.connections)
             }
         }
-        guard let chosen = localPick.chosen ?? pick.chosen else {
+        // A connection of the caller's own thread wins while it is below the growth threshold; beyond it, the usual
+        // rule spreads the load (and grows the pool) instead of piling everything onto one loop's connection.
+        guard let chosen = localPick.packedChoice ?? pick.chosen else {
             return circuitOpen ? failFast(now: now()) : .mustWait
         }
         slots[chosen].sharedUsers += 1
@@ -133,4 +135,7 @@ struct SharedPick {
         if packed >= 0 { return packed }
         return best >= 0 ? best : nil
     }
+
+    /// The busiest connection below the growth threshold, if any.
+    var packedChoice: Int? { packed >= 0 ? packed : nil }
 }

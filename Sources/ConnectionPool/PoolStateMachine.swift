@@ -23,8 +23,11 @@ struct PoolStateMachine<Connection, Request, Instant: InstantProtocol> where Ins
     /// Failed connection attempts since the last success.
     var consecutiveFailures = 0
     var circuitOpen = false
-    /// Start of the first failed attempt since the last success: how long the server has been unreachable.
+    /// While no connection is open: since when the server has been unreachable (the start of the first failed
+    /// attempt, not before ``noConnectionSince``); `nil` once a connection is open.
     var failingSince: Instant?
+    /// Since when no connection has been open (the pool's start, or the loss of the last open connection).
+    var noConnectionSince: Instant?
     var lastConnectError: (any Error)?
     /// A busy connection that takes no new shared users so that an exclusive waiter can get it.
     var drainTargetID: Int?
@@ -45,6 +48,7 @@ struct PoolStateMachine<Connection, Request, Instant: InstantProtocol> where Ins
     mutating func start(now: Instant) -> Actions {
         var actions = Actions()
         guard lifecycle == .running else { return actions }
+        if openCount == 0 && noConnectionSince == nil { noConnectionSince = now }
         ensureMinimum(now: now, into: &actions)
         return actions
     }
@@ -177,6 +181,7 @@ struct PoolStateMachine<Connection, Request, Instant: InstantProtocol> where Ins
     mutating func recordConnectSuccess() -> CircuitTransition? {
         consecutiveFailures = 0
         failingSince = nil
+        noConnectionSince = nil
         guard circuitOpen else { return nil }
         circuitOpen = false
         return .closed

@@ -80,7 +80,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
             }
             batch.removeAll(keepingCapacity: true)
             if buffer.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
-            if let earliest { arm(at: earliest) }
+            if let earliest, !retired { arm(at: earliest) }
         }
         finishGracefulCloseIfDone()
     }

@@ -57,6 +57,8 @@ public final class RedisClient: Service, RedisCommandExecutor {
     let factory: RedisConnectionFactory
     let logger: Logger
     private let shutDown = Atomic<Bool>(false)
+    /// The connections of live subscriptions, closed by ``shutdown()``.
+    let subscriptions = Mutex<[ObjectIdentifier: RedisConnection]>([:])
 
     /// Creates a client; no connection is opened until ``run()`` starts.
     /// - Parameters:
@@ -78,7 +80,10 @@ public final class RedisClient: Service, RedisCommandExecutor {
     /// Runs the pool: opens the minimum connections, replaces broken ones, keeps idle ones alive. Returns after
     /// ``shutdown()`` (or the service group's graceful shutdown) once work in flight has finished.
     public func run() async throws {
-        defer { shutDown.store(true, ordering: .relaxed) }
+        defer {
+            shutDown.store(true, ordering: .relaxed)
+            for connection in subscriptions.withLock({ Array($0.values) }) { connection.close() }
+        }
         try await pool.run()
     }
 
@@ -87,6 +92,20 @@ public final class RedisClient: Service, RedisCommandExecutor {
     public func shutdown() {
         shutDown.store(true, ordering: .relaxed)
         pool.shutdown()
+        for connection in subscriptions.withLock({ Array($0.values) }) { connection.close() }
+    }
+
+    /// Keeps a subscription's connection for ``shutdown()``; `false` (and nothing kept) once the client shut down.
+    func register(subscription connection: RedisConnection) -> Bool {
+        subscriptions.withLock { connections in
+            guard !isShutDown else { return false }
+            connections[ObjectIdentifier(connection)] = connection
+            return true
+        }
+    }
+
+    func unregister(subscription connection: RedisConnection) {
+        _ = subscriptions.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) }
     }
 
     var isShutDown: Bool { shutDown.load(ordering: .relaxed) }
@@ -139,26 +158,33 @@ public final class RedisClient: Service, RedisCommandExecutor {
         _ body: (RedisConnection) async throws -> Result
     ) async throws -> Result {
         try await pool.withExclusiveConnection(timeout: timeout) { connection in
+            let placeholders = connection.placeholderCount
             do {
                 let result = try await body(connection)
-                await Self.reset(connection)
+                await Self.reset(connection, placeholdersBefore: placeholders)
                 return result
             } catch {
-                await Self.reset(connection)
+                await Self.reset(connection, placeholdersBefore: placeholders)
                 throw error
             }
         }
     }
 
-    /// Puts an exclusively used connection back in its initial state, or closes it on any doubt.
-    static func reset(_ connection: RedisConnection) async {
+    /// Puts an exclusively used connection back in its initial state, or closes it on any doubt. Runs in a task of
+    /// its own, so that a cancelled body still gets its connection reset rather than closed.
+    static func reset(_ connection: RedisConnection, placeholdersBefore: Int) async {
         guard !connection.isClosed else { return }
-        // A reply still owed (a command that timed out, perhaps after CLIENT REPLY OFF) would shift every reply of
-        // the reset by one: close instead.
-        guard !connection.hasPlaceholders else {
+        // A reply the body left owed (a command that timed out, perhaps after CLIENT REPLY OFF, which never
+        // answers) could shift every reply of the reset by one: close instead. Replies owed from before the lease
+        // come in order and are absorbed.
+        guard connection.placeholderCount <= placeholdersBefore else {
             connection.close()
             return
         }
+        await Task { await resetNow(connection) }.value
+    }
+
+    private static func resetNow(_ connection: RedisConnection) async {
         let handshake = ConnectionHandshake(configuration: connection.configuration).commands
         let commands = [RedisCommand("RESET")] + handshake.filter { $0.what != "PING" }.map(\.command)
         do {

@@ -122,7 +122,13 @@ public final class RedisConnection: Sendable {
         } catch {
             throw Self.connectError(error, configuration: configuration)
         }
-        let handler = try await Self.handler(of: channel, box: box)
+        let handler: NIOLoopBound<RedisChannelHandler>
+        do {
+            handler = try await Self.handler(of: channel, box: box)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
         let connection = RedisConnection(
             id: id, configuration: configuration, mailbox: mailbox, channel: channel, handler: handler, logger: logger)
         do {
@@ -193,8 +199,8 @@ public final class RedisConnection: Sendable {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    /// `true` while a command that timed out still waits for its reply (a placeholder absorbs it when it comes).
-    var hasPlaceholders: Bool { mailbox.placeholders.load(ordering: .relaxed) > 0 }
+    /// Commands that timed out and still wait for their reply (placeholders absorb them when they come).
+    var placeholderCount: Int { mailbox.placeholders.load(ordering: .relaxed) }
 
     /// `false` once a close was asked for or happened: the pool replaces the connection instead of reusing it.
     public var isReusable: Bool {

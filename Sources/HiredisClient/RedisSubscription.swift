@@ -42,8 +42,10 @@ public enum RedisSubscriptionEvent: Sendable, Hashable {
 /// ```
 /// The connection is opened when iteration starts. When it breaks, it is opened again (every
 /// `pool.circuitBreaker.probeInterval` at most, while the server is down) and subscribed again, and a
-/// ``RedisSubscriptionEvent/subscribed(reconnected:)`` event marks the gap. Iteration ends when the task is
-/// cancelled, the iterator is dropped, or the client shuts down. Messages are buffered without bound: consume them.
+/// ``RedisSubscriptionEvent/subscribed(reconnected:)`` event marks the gap. A `PING` every
+/// `pool.timeouts.keepAliveInterval` (30 s; with the command deadline) notices a server that froze or a connection
+/// that silently died. Iteration ends when the task is cancelled, the iterator is dropped, or the client shuts down.
+/// Messages are buffered without bound: consume them.
 public struct RedisSubscription: AsyncSequence, Sendable {
     public typealias Element = RedisSubscriptionEvent
 
@@ -72,26 +74,31 @@ public struct RedisSubscription: AsyncSequence, Sendable {
         while !Task.isCancelled, !client.isShutDown {
             do {
                 let connection = try await client.factory.makeConnection(id: -1, logger: client.logger)
+                guard client.register(subscription: connection) else {
+                    connection.close()
+                    break
+                }
+                defer {
+                    client.unregister(subscription: connection)
+                    connection.close()
+                }
                 let closed = ConnectionClosedSignal()
                 connection.onClose { _ in closed.fire() }
                 await connection.setPushReceiver { reply in
                     if let message = RedisPubSubMessage(reply) { continuation.yield(.message(message)) }
                 }
-                var commands: [RedisCommand] = []
-                if !channels.isEmpty { commands.append(RedisCommand("SUBSCRIBE", arguments: channels)) }
-                if !patterns.isEmpty { commands.append(RedisCommand("PSUBSCRIBE", arguments: patterns)) }
-                for command in commands {
-                    let count = command.name == "SUBSCRIBE" ? channels.count : patterns.count
-                    _ = try await connection.submitBatch(Array(repeating: command, count: 1), timeout: nil, replyCount: count)
+                // One command per channel: each answers exactly one reply, a confirmation or an error.
+                let commands = channels.map { RedisCommand("SUBSCRIBE", $0) } + patterns.map { RedisCommand("PSUBSCRIBE", $0) }
+                for reply in try await connection.submitBatch(commands, timeout: nil) {
+                    if case .error(let error) = reply { throw RedisError.server(error) }
                 }
                 continuation.yield(.subscribed(reconnected: reconnected))
                 reconnected = true
-                await withTaskCancellationHandler {
-                    await closed.wait()
+                try await withTaskCancellationHandler {
+                    try await Self.keepAlive(connection, until: closed, every: client.configuration.pool.timeouts.keepAliveInterval)
                 } onCancel: {
                     connection.close()
                 }
-                connection.close()
             } catch {
                 client.logger.debug("redis subscription failed; retrying", metadata: ["error": "\(error)"])
             }
@@ -100,6 +107,32 @@ public struct RedisSubscription: AsyncSequence, Sendable {
             try? await Task.sleep(for: pause)
         }
         continuation.finish()
+    }
+}
+
+extension RedisSubscription {
+    /// Waits until the connection closes, sending a `PING` every `interval`; a missing answer closes the connection.
+    fileprivate static func keepAlive(_ connection: RedisConnection, until closed: ConnectionClosedSignal, every interval: Duration?) async throws {
+        guard let interval else {
+            await closed.wait()
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await closed.wait() }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: interval)
+                    do {
+                        _ = try await connection.submitBatch([RedisCommand("PING")], timeout: nil)
+                    } catch {
+                        connection.close()
+                        throw error
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 }
 

@@ -196,3 +196,22 @@ struct PoolStateMachineHealthTests {
         #expect(machine.sharedSlot(at: now) == 0)
     }
 }
+
+@Suite("State machine: breaker timing")
+struct PoolStateMachineBreakerTimingTests {
+    @Test func failuresWhileAConnectionIsOpenDoNotStartTheOutageClock() {
+        var clock = TestClock()
+        var machine = makeMachine { $0.connections.minimum = 2 }
+        _ = machine.start(now: clock.now)
+        _ = machine.open(0, at: clock.now)
+        // A growth attempt fails while connection 0 is open (say, maxclients): no outage.
+        _ = machine.connectFailed(slotID: 1, error: TestError(), now: clock.now)
+        #expect(machine.failingSince == nil)
+        // Hours later the last connection is lost and the first reconnect is refused: the circuit stays closed.
+        clock.advance(by: .seconds(3 * 3600))
+        let closed = machine.connectionClosed(slotID: 0, error: TestError(), now: clock.now)
+        let slot = closed.create.first ?? 1
+        let refused = machine.connectFailed(slotID: slot, error: TestError(), now: clock.now)
+        #expect(refused.circuit == nil, "the server has been unreachable for 0 ms, not for hours")
+    }
+}

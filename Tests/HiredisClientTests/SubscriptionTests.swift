@@ -58,4 +58,24 @@ struct SubscriptionTests {
             #expect(subscribers.array?.last == .integer(0), "the subscription's connection was closed")
         }
     }
+
+    @Test("a subscription ends when the client shuts down; an error reply to SUBSCRIBE is retried, not waited on")
+    func shutdownEndsSubscriptions() async throws {
+        let server = try await RedisServerProcess.start()
+        let listener = try await withRedisClient(try .init(url: server.url)) { redis in
+            let listener = Task {
+                var events = 0
+                for await _ in redis.subscribe(to: ["c"]) { events += 1 }
+                return events
+            }
+            for _ in 0..<100 {
+                if try await redis.send("PUBSUB", "NUMSUB", "c").array?.last == .integer(1) { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return listener
+        }
+        let start = ContinuousClock.now
+        #expect(await listener.value == 1, "the subscribed event, then the end")
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
 }
