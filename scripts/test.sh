@@ -10,12 +10,13 @@ for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 swift build --build-tests
 # A short smoke of every fuzz target (libFuzzer + AddressSanitizer; `bash scripts/fuzz.sh 600` runs them for real).
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
-# Each run takes about a minute. Bound them anyway so that a hang fails CI clearly instead of stalling it.
-# The chaos suite (Redis killed, frozen, paused under load) runs on its own afterwards: its load would make the
-# timing checks of the other suites, which run in parallel, measure the machine instead of the code.
+# The tests run one at a time (--no-parallel, about a minute): every Redis connection of the process shares the
+# event loops, so tests that put load on them (killed servers, 10k concurrent commands) would otherwise make the
+# timing checks of the tests beside them measure the machine instead of the code. The chaos suite (Redis killed,
+# frozen, paused under load) runs last, on its own. Each run is bounded, so that a hang fails CI clearly.
 run_tests() {
   local status=0
-  timeout --kill-after=10 300 swift test --skip-build "$@" || status=$?
+  timeout --kill-after=10 300 swift test --skip-build --no-parallel "$@" || status=$?
   if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
     echo "the test run did not finish within 300 s: a test hangs" >&2
     # `timeout` ends `swift test`, but the test binary runs in a process group of its own: end it and its servers.

@@ -96,8 +96,11 @@ import Testing
         let store = try MemorySessionStore()
         let app = try makeApp(store: store)
         try await app.test(.router) { client in
+            // The device list is ordered by creation time, to the millisecond: keep the three apart.
             let first = try await loggedInSession(client, user: "hana")
+            try await Task.sleep(for: .milliseconds(3))
             let second = try await loggedInSession(client, user: "hana")
+            try await Task.sleep(for: .milliseconds(3))
             let third = try await loggedInSession(client, user: "hana")
             let devices = try await client.execute(uri: "/devices", method: .get, headers: headers(cookie: third.cookie))
             let handles = devices.text.split(separator: ",").map(String.init)

@@ -148,7 +148,11 @@ struct SessionStoreConformanceTests {
 
     @Test("after a renewal the old token works during the grace only, then counts as theft", arguments: StoreKind.allCases)
     func renewalGrace(kind: StoreKind) async throws {
-        try await withStore(kind) { harness in
+        // A grace long enough for the eight round trips below even when the whole suite loads the machine.
+        var configuration = testConfiguration()
+        configuration.rotation.renewalGrace = .seconds(2)
+        configuration.expiry.idleTimeout = .seconds(30)
+        try await withStore(kind, configuration: configuration) { harness in
             let store = harness.store
             let original = try await store.create(user: nil)
             var loadedBefore = try #require(try await store.load(original.token!.rawValue))
@@ -170,7 +174,7 @@ struct SessionStoreConformanceTests {
             let again = await #expect(throws: SessionStoreError.self) { try await store.rotate(original, .renewal) }
             #expect(again?.code == .alreadyRotated)
 
-            try await harness.advance(by: .milliseconds(700))
+            try await harness.advance(by: .milliseconds(2200))
             #expect(try await store.load(original.token!.rawValue) == nil)
             let afterGrace = await #expect(throws: SessionStoreError.self) { try await store.increment(loadedBefore, "hits", by: 1) }
             #expect(afterGrace?.code == .notFound)
