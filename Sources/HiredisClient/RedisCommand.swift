@@ -40,16 +40,34 @@ extension ArraySlice: RedisArgument where Element == UInt8 {
 
 extension Int: RedisArgument {
     /// The number of decimal digits (and sign).
-    public var byteCount: Int { String(self).utf8.count }
+    public var byteCount: Int { Int64(self).byteCount }
     /// Appends the decimal digits.
-    public func appendBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: String(self).utf8) }
+    public func appendBytes(to buffer: inout [UInt8]) { Int64(self).appendBytes(to: &buffer) }
 }
 
 extension Int64: RedisArgument {
-    /// The number of decimal digits (and sign).
-    public var byteCount: Int { String(self).utf8.count }
-    /// Appends the decimal digits.
-    public func appendBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: String(self).utf8) }
+    /// The number of decimal digits (and sign), counted without building a string.
+    public var byteCount: Int {
+        var count = self < 0 ? 2 : 1
+        var rest = self.magnitude
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
+    }
+
+    /// Appends the decimal digits, without building a string.
+    public func appendBytes(to buffer: inout [UInt8]) {
+        if self < 0 { buffer.append(UInt8(ascii: "-")) }
+        let start = buffer.count
+        var rest = self.magnitude
+        repeat {
+            buffer.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        buffer[start...].reverse()
+    }
 }
 
 extension Double: RedisArgument {
@@ -81,26 +99,26 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     /// Builds a command from its name and an array of arguments.
     public init(_ name: String, arguments: [any RedisArgument]) {
         self.name = name
-        var bytes: [UInt8] = []
-        var ends: [Int] = []
-        ends.reserveCapacity(arguments.count + 1)
         var size = name.utf8.count + 1
         for argument in arguments { size += argument.byteCount }
-        bytes.reserveCapacity(size)
-        name.appendBytes(to: &bytes)
-        ends.append(bytes.count)
-        for argument in arguments {
-            argument.appendBytes(to: &bytes)
-            ends.append(bytes.count)
+        self.encoded = withUnsafeTemporaryAllocation(of: Int.self, capacity: arguments.count + 1) { ends in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(size)
+            name.appendBytes(to: &bytes)
+            ends[0] = bytes.count
+            for (index, argument) in arguments.enumerated() {
+                argument.appendBytes(to: &bytes)
+                ends[index + 1] = bytes.count
+            }
+            return Self.format(bytes, ends: UnsafeBufferPointer(ends))
         }
-        self.encoded = Self.format(bytes, ends: ends)
     }
 
     /// A short rendering for logs: the name only, never the arguments (they may hold secrets).
     public var description: String { name }
 
     /// Encodes the arguments laid end to end in `bytes` (each ending at the offset in `ends`) with hiredis.
-    private static func format(_ bytes: [UInt8], ends: [Int]) -> [UInt8] {
+    private static func format(_ bytes: [UInt8], ends: UnsafeBufferPointer<Int>) -> [UInt8] {
         var bytes = bytes
         bytes.append(0) // never empty, so the buffer has an address
         return bytes.withUnsafeBufferPointer { buffer in

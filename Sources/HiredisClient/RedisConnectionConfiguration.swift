@@ -69,8 +69,8 @@ public struct RedisConnectionConfiguration: Sendable {
     public var tcpKeepAlive = true
     /// TLS settings; `nil` (the default, and `redis://`) connects in plain TCP. `rediss://` URLs set it.
     public var tls: RedisTLSConfiguration?
-    /// The most late replies (of commands that timed out or were cancelled after being written) a connection
-    /// absorbs at once; beyond it the connection is retired. Default: `1024`.
+    /// The most late replies a connection absorbs at once (of written commands whose deadline passed, including
+    /// cancelled ones, which count from their deadline); beyond it the connection is retired. Default: `1024`.
     public var maximumPlaceholders = 1024
     /// The most elements one array reply may announce; a larger announcement is a protocol error that retires the
     /// connection (hiredis 0.14 would allocate 8 bytes per announced element up front). Default: 1,048,576.
