@@ -93,7 +93,10 @@ final class PoolRunner: Sendable {
     @inline(__always)
     func withMachine<Result: Sendable>(_ body: (inout Machine) -> Result) -> Result {
         state.withLock(annotatedBy: self) { locked in
+            locked.machine.statisticsMayHaveChanged = true
             let result = body(&locked.machine)
+            // The shared fast paths (one more or one less user of a busy connection) leave the counts as they were.
+            guard locked.machine.statisticsMayHaveChanged else { return result }
             let statistics = locked.machine.statistics
             if statistics != locked.gauges {
                 metrics.record(statistics, previous: locked.gauges)

@@ -29,11 +29,14 @@ extension PoolStateMachine {
         guard let chosen = localPick.packedChoice ?? pick.chosen else {
             return circuitOpen ? failFast(now: now()) : .mustWait
         }
+        // Only a connection's first shared user moves it from idle to shared.
+        if slots[chosen].sharedUsers > 0 { statisticsMayHaveChanged = false }
         slots[chosen].sharedUsers += 1
         let lease = Lease(slotID: slots[chosen].id, connection: slots[chosen].connection!)
         var actions = Actions()
         if pick.bestUsers >= configuration.connections.sharedUsersBeforeGrowing {
             growIfCrowded(now: now(), into: &actions)
+            if !actions.create.isEmpty { statisticsMayHaveChanged = true }
         }
         return .leased(lease, actions)
     }
@@ -58,7 +61,10 @@ extension PoolStateMachine {
         guard let i = index(of: slotID), slots[i].sharedUsers > 0 else { return Actions() }
         slots[i].sharedUsers -= 1
         let nowIdle = slots[i].sharedUsers == 0
-        guard nowIdle || !waiters.isEmpty else { return Actions() }
+        guard nowIdle || !waiters.isEmpty else {
+            statisticsMayHaveChanged = false
+            return Actions()
+        }
         return connectionFreed(at: i, now: now(), resetIdleClock: nowIdle)
     }
 

@@ -33,6 +33,9 @@ struct PoolStateMachine<Connection, Request, Instant: InstantProtocol> where Ins
     var drainTargetID: Int?
     /// Deadline of the earliest outstanding waiter-deadline timer.
     var scheduledSweep: Instant?
+    /// Cleared by the shared fast paths when they changed nothing ``statistics`` counts (the runner sets it before
+    /// every call and recomputes the gauges only when it is still set).
+    var statisticsMayHaveChanged = true
 
     /// Creates a state machine.
     /// - Parameters:

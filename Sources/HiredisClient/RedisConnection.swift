@@ -32,7 +32,7 @@ public final class RedisConnection: Sendable {
     /// The configuration the connection was opened with.
     public let configuration: RedisConnectionConfiguration
     /// The event loop the connection's channel runs on.
-    public var eventLoop: any EventLoop { channel.eventLoop }
+    public let eventLoop: any EventLoop
     let mailbox: ConnectionMailbox
     private let channel: any Channel
     private let handler: NIOLoopBound<RedisChannelHandler>
@@ -50,6 +50,7 @@ public final class RedisConnection: Sendable {
         self.configuration = configuration
         self.mailbox = mailbox
         self.channel = channel
+        self.eventLoop = channel.eventLoop
         self.handler = handler
         self.logger = logger
     }
@@ -211,7 +212,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// `true` when called on the connection's event loop (the pool then prefers this connection).
-    public var isLocalToCurrentThread: Bool { channel.eventLoop.inEventLoop }
+    public var isLocalToCurrentThread: Bool { eventLoop.inEventLoop }
 
     /// `true` once the connection has closed or been retired; a closed connection is never reopened.
     public var isClosed: Bool { mailbox.isClosed }
@@ -223,7 +224,7 @@ public final class RedisConnection: Sendable {
 
     private func scheduleDrain() {
         let handler = self.handler
-        channel.eventLoop.execute { handler.value.drain() }
+        eventLoop.execute { handler.value.drain() }
     }
 
     private func enqueue(_ pending: PendingCommand) {
