@@ -114,6 +114,25 @@ struct RedisConnectionTests {
         #expect(try await connection.send("GET", "n") == .bulk(Array("1".utf8)))
     }
 
+    @Test("when a connection dies, its close handlers (the pool) run before any caller learns of it")
+    func closeHandlersRunBeforeCallersFail() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        let closed = Outcomes()
+        connection.onClose { _ in closed.stop.store(true, ordering: .sequentiallyConsistent) }
+        async let pending = connection.send(RedisCommand("DEBUG", "SLEEP", "2"), timeout: .seconds(5))
+        try await Task.sleep(for: .milliseconds(100))
+        await server.kill()
+        do {
+            _ = try await pending
+            Issue.record("the command cannot succeed on a killed server")
+        } catch let error as RedisError {
+            #expect(error.retiredConnection)
+            let poolKnew = closed.stop.load(ordering: .sequentiallyConsistent)
+            #expect(poolKnew, "the close handler ran before this caller was failed")
+        }
+    }
+
     @Test("a connection that stays unanswered past retireAfter is retired as stuck")
     func stuckConnectionIsRetired() async throws {
         let server = try await RedisServerProcess.start()
