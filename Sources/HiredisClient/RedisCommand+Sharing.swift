@@ -40,6 +40,12 @@ extension RedisCommand {
         return nil
     }
 
+    /// Whether the command's name is `upper` (ASCII, case-insensitive), without allocating.
+    func isNamed(_ upper: String) -> Bool {
+        name.utf8.count == upper.utf8.count
+            && zip(name.utf8, upper.utf8).allSatisfy { ($0 >= 97 && $0 <= 122 ? $0 - 32 : $0) == $1 }
+    }
+
     /// Whether one of the command's arguments is `word` (ASCII, case-insensitive); scans the encoded bulks.
     func hasArgument(_ word: String) -> Bool {
         let needle = Array(word.utf8)
@@ -69,16 +75,13 @@ extension Array where Element == RedisCommand {
     var refusalOnSharedConnection: String? {
         var inTransaction = false
         for command in self {
-            let upper = command.name.uppercased()
-            switch upper {
-            case "MULTI" where !inTransaction:
+            guard let refusal = command.refusalOnSharedConnection else { continue }
+            if !inTransaction && command.isNamed("MULTI") {
                 inTransaction = true
-                continue
-            case "EXEC" where inTransaction, "DISCARD" where inTransaction:
+            } else if inTransaction && (command.isNamed("EXEC") || command.isNamed("DISCARD")) {
                 inTransaction = false
-                continue
-            default:
-                if let refusal = command.refusalOnSharedConnection { return refusal }
+            } else {
+                return refusal
             }
         }
         return inTransaction ? "a MULTI without its EXEC would leave the shared connection inside a transaction" : nil
