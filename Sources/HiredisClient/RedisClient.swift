@@ -209,14 +209,27 @@ struct RedisConnectionFactory: ConnectionFactory {
     let eventLoopGroup: any EventLoopGroup
     private let tlsContext = TLSContextCache()
 
+    /// Spreads connections evenly over the group's loops, so that every loop has one of its own to offer.
+    private let loops: LoopBalancer
+
     init(configuration: RedisConnectionConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        self.loops = LoopBalancer(eventLoopGroup)
     }
 
     func makeConnection(id: Int, logger: Logger) async throws -> RedisConnection {
-        try await RedisConnection.connect(
-            configuration: configuration, sslContext: try sslContext(), eventLoopGroup: eventLoopGroup, logger: logger)
+        let (index, eventLoop) = loops.leastUsed()
+        do {
+            let connection = try await RedisConnection.connect(
+                configuration: configuration, sslContext: try sslContext(), eventLoopGroup: eventLoopGroup,
+                eventLoop: eventLoop, logger: logger)
+            connection.onClose { [loops] _ in loops.release(index) }
+            return connection
+        } catch {
+            loops.release(index)
+            throw error
+        }
     }
 
     private func sslContext() throws(RedisError) -> NIOSSLContext? {
@@ -240,4 +253,31 @@ extension RedisConnection: PooledConnection {}
 /// The TLS context a factory builds on first use and shares with every connection it opens.
 private final class TLSContextCache: Sendable {
     let cached = Mutex<Result<NIOSSLContext, RedisError>?>(nil)
+}
+
+/// Counts the open connections per event loop and hands out the loop with the fewest.
+private final class LoopBalancer: Sendable {
+    private let loops: [any EventLoop]
+    private let counts: Mutex<[Int]>
+
+    init(_ group: any EventLoopGroup) {
+        loops = Array(group.makeIterator())
+        counts = Mutex(Array(repeating: 0, count: loops.count))
+    }
+
+    /// The least used loop (and its index, for ``release(_:)``), counted as used from now on.
+    func leastUsed() -> (Int, any EventLoop) {
+        let index = counts.withLock { counts in
+            let index = counts.indices.min { counts[$0] < counts[$1] } ?? 0
+            if !counts.isEmpty { counts[index] += 1 }
+            return index
+        }
+        return (index, loops.isEmpty ? MultiThreadedEventLoopGroup.singleton.next() : loops[index])
+    }
+
+    func release(_ index: Int) {
+        counts.withLock { counts in
+            if counts.indices.contains(index) { counts[index] -= 1 }
+        }
+    }
 }

@@ -75,11 +75,13 @@ public final class RedisConnection: Sendable {
         return try await connect(configuration: configuration, sslContext: tls, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
-    /// Opens a connection with an already built TLS context (a pool builds it once for all its connections).
+    /// Opens a connection with an already built TLS context (a pool builds it once for all its connections), on
+    /// `eventLoop` when given, else on the group's next loop.
     static func connect(
         configuration: RedisConnectionConfiguration,
         sslContext: NIOSSLContext?,
         eventLoopGroup: any EventLoopGroup,
+        eventLoop: (any EventLoop)? = nil,
         logger: Logger
     ) async throws(RedisError) -> RedisConnection {
         try configuration.validate()
@@ -87,7 +89,7 @@ public final class RedisConnection: Sendable {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         var logger = logger
         logger[metadataKey: "redis.connection"] = "\(id)"
-        let eventLoop = eventLoopGroup.next()
+        let eventLoop = eventLoop ?? eventLoopGroup.next()
         let mailbox = ConnectionMailbox()
         let box = NIOLoopBoundBox<RedisChannelHandler?>.makeEmptyBox(valueType: RedisChannelHandler.self, eventLoop: eventLoop)
         let serverName = try Self.serverName(configuration)

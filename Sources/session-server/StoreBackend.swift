@@ -46,7 +46,14 @@ struct StoreBackend: Sendable {
         if let redisTLS, clientConfiguration.connection.tls != nil { clientConfiguration.connection.tls = redisTLS }
         // Fail closed quickly while Redis is down: a request waits at most a second for a connection.
         clientConfiguration.pool.timeouts.leaseTimeout = .seconds(1)
-        if let redisConnections { clientConfiguration.pool.connections = .init(minimum: redisConnections, maximum: redisConnections) }
+        if let redisConnections {
+            clientConfiguration.pool.connections = .init(minimum: redisConnections, maximum: redisConnections)
+        } else {
+            // One connection per event loop from the start: every request handler finds a Redis connection on its
+            // own loop (no thread hop), instead of half of them crossing to the loop of a single connection.
+            let loops = eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+            clientConfiguration.pool.connections.minimum = min(max(1, loops), clientConfiguration.pool.connections.maximum)
+        }
         let client = RedisClient(configuration: clientConfiguration, eventLoopGroup: eventLoopGroup,
                                  logger: Logger(label: "session-server.redis"))
         let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(sessions: configuration), logger: logger)
