@@ -8,8 +8,15 @@ bash scripts/ensure-packages.sh
 SESSION_SECRET=validate-only-0123456789abcdef0123 SESSION_DEMO_PASSWORD=validate-only docker-compose config -q
 for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 swift build --build-tests
-# A short smoke of every fuzz target (libFuzzer + AddressSanitizer; `bash scripts/fuzz.sh 600` runs them for real).
-bash scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
+# Every fuzz target, built normally, replays its seed corpus (the inputs that once found bugs included): a quick
+# regression check. Fuzzing for real (libFuzzer + AddressSanitizer, an instrumented build of its own that would
+# double this command's time) is `bash scripts/fuzz.sh 600`; FUZZ_SECONDS=N runs it here too, N seconds a target.
+for corpus in Fuzz/corpus/*/; do
+  target=$(basename "$corpus")
+  ".build/debug/fuzz-$target" "$corpus"* >/dev/null || { echo "fuzz-$target: its corpus replay failed" >&2; exit 1; }
+done
+echo "fuzz targets: every seed corpus replays cleanly"
+if [ -n "${FUZZ_SECONDS:-}" ]; then bash scripts/fuzz.sh "$FUZZ_SECONDS"; fi
 # The tests run one at a time (--no-parallel, about a minute): every Redis connection of the process shares the
 # event loops, so tests that put load on them (killed servers, 10k concurrent commands) would otherwise make the
 # timing checks of the tests beside them measure the machine instead of the code. The chaos suite (Redis killed,
