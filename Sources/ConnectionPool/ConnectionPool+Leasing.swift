@@ -16,7 +16,7 @@ extension ConnectionPool {
         timeout: Duration? = nil,
         _ body: (Connection) async throws -> R
     ) async throws -> R {
-        let lease = try await runner.acquire(.shared, timeout: timeout)
+        let lease = try await runner.acquire(.shared, timeout: timeout, local: Connection.currentAffinity)
         defer { runner.release(slotID: lease.slotID, kind: .shared) }
         return try await body(unsafeDowncast(lease.connection, to: Connection.self))
     }

@@ -19,6 +19,8 @@ struct ConnectionSlot<Connection, Instant: InstantProtocol> {
     var phase: Phase
     /// Set once open.
     var connection: Connection?
+    /// The connection's thread affinity, kept here so that choosing a connection calls nothing on it.
+    var affinity: ObjectIdentifier?
     /// Shared users right now.
     var sharedUsers = 0
     /// Whether one holder has the connection exclusively.

@@ -2,13 +2,14 @@
 import Metrics
 
 extension PoolRunner {
-    /// Gets a connection at once if one is usable, else waits in the FIFO queue.
+    /// Gets a connection at once if one is usable (for a shared user, one whose affinity is `local` first), else
+    /// waits in the FIFO queue.
     nonisolated(nonsending)
-    func acquire(_ kind: LeaseKind, timeout: Duration?) async throws -> Lease<Connection> {
+    func acquire(_ kind: LeaseKind, timeout: Duration?, local: ObjectIdentifier? = nil) async throws -> Lease<Connection> {
         let clock = self.clock
         let attempt = withMachine { machine in
             kind == .shared
-                ? machine.leaseShared(clock: { clock.now }, isLocal: { $0.isLocalToCurrentThread })
+                ? machine.leaseShared(clock: { clock.now }, local: local)
                 : machine.leaseExclusive(now: clock.now)
         }
         switch attempt {

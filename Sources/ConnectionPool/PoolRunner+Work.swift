@@ -66,7 +66,8 @@ extension PoolRunner {
         do {
             let connection = try await makeConnection(slotID, logger)
             let now = clock.now
-            let actions = withMachine { $0.connectSucceeded(slotID: slotID, connection: connection, now: now) }
+            let affinity = connection.affinity
+            let actions = withMachine { $0.connectSucceeded(slotID: slotID, connection: connection, affinity: affinity, now: now) }
             logger.debug("connection opened")
             connection.onClose { [weak self] error in
                 self?.connectionClosed(slotID: slotID, error: error)

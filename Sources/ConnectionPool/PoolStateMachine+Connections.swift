@@ -2,7 +2,7 @@
 
 extension PoolStateMachine {
     /// The factory opened the connection of `slotID`.
-    mutating func connectSucceeded(slotID: Int, connection: Connection, now: Instant) -> Actions {
+    mutating func connectSucceeded(slotID: Int, connection: Connection, affinity: ObjectIdentifier? = nil, now: Instant) -> Actions {
         var actions = Actions()
         guard let i = index(of: slotID), slots[i].phase == .connecting else {
             // The pool was cancelled while connecting: nobody wants this connection.
@@ -12,6 +12,7 @@ extension PoolStateMachine {
         actions.circuit = recordConnectSuccess()
         slots[i].phase = .open
         slots[i].connection = connection
+        slots[i].affinity = affinity
         slots[i].idleSince = now
         slots[i].lastKeepAlive = now
         guard lifecycle == .running else {

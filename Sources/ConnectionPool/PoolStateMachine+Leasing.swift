@@ -3,24 +3,24 @@
 extension PoolStateMachine {
     /// Tries to give a shared user a connection at once: the busiest usable connection that still carries fewer
     /// than `sharedUsersBeforeGrowing` users, else the least-loaded one below `maximumSharedUsers`; when every
-    /// connection is at that cap, the user waits. A connection for which `isLocal` is true (served by the caller's
-    /// own thread) is chosen first while it carries fewer than `sharedUsersBeforeGrowing` users.
+    /// connection is at that cap, the user waits. A connection whose affinity is `local` (served by the caller's own
+    /// thread) is chosen first while it carries fewer than `sharedUsersBeforeGrowing` users.
     ///
     /// Packing users onto few connections makes each pipelined batch bigger, which costs fewer round trips and
     /// fewer thread wake-ups than spreading them thinly. Allocates nothing when a connection is available and
     /// the pool need not grow.
-    mutating func leaseShared(now: Instant, isLocal: (Connection) -> Bool = { _ in false }) -> LeaseAttempt {
-        leaseShared(clock: { now }, isLocal: isLocal)
+    mutating func leaseShared(now: Instant, local: ObjectIdentifier? = nil) -> LeaseAttempt {
+        leaseShared(clock: { now }, local: local)
     }
 
     /// ``leaseShared(now:isLocal:)`` that reads the clock only when it needs the time (not on the fast path).
-    mutating func leaseShared(clock now: () -> Instant, isLocal: (Connection) -> Bool) -> LeaseAttempt {
+    mutating func leaseShared(clock now: () -> Instant, local: ObjectIdentifier?) -> LeaseAttempt {
         guard lifecycle == .running else { return .failed(.shutdown, Actions()) }
         var pick = SharedPick()
         var localPick = SharedPick()
         for i in slots.indices where slots[i].acceptsShared && slots[i].id != drainTargetID {
             pick.consider(i, users: slots[i].sharedUsers, configuration.connections)
-            if let connection = slots[i].connection, isLocal(connection) {
+            if let local, slots[i].affinity == local {
                 localPick.consider(i, users: slots[i].sharedUsers, configuration.connections)
             }
         }

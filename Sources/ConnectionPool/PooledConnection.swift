@@ -20,9 +20,12 @@ public protocol PooledConnection: AnyObject, Sendable {
     /// and replace it instead (say, after its state could not be reset). Default: `true`.
     var isReusable: Bool { get }
 
-    /// Whether the calling thread is the one that serves this connection (its event loop): shared users are then
-    /// given such a connection first, so that they pay no thread hop. Default: `false`.
-    var isLocalToCurrentThread: Bool { get }
+    /// The thread (or event loop) that serves this connection, as an identity; shared users whose
+    /// ``currentAffinity`` matches are given this connection first, so that they pay no thread hop. Default: `nil`.
+    var affinity: ObjectIdentifier? { get }
+
+    /// The affinity of the calling thread (its event loop), or `nil` when it has none. Default: `nil`.
+    static var currentAffinity: ObjectIdentifier? { get }
 }
 
 extension PooledConnection {
@@ -30,5 +33,8 @@ extension PooledConnection {
     public var isReusable: Bool { true }
 
     /// Connections have no thread affinity unless they say otherwise.
-    public var isLocalToCurrentThread: Bool { false }
+    public var affinity: ObjectIdentifier? { nil }
+
+    /// Callers have no thread affinity unless the connection type says otherwise.
+    public static var currentAffinity: ObjectIdentifier? { nil }
 }

@@ -213,8 +213,13 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    /// `true` when called on the connection's event loop (the pool then prefers this connection).
-    public var isLocalToCurrentThread: Bool { eventLoop.inEventLoop }
+    /// The connection's event loop, as an identity: the pool gives this connection first to callers on that loop.
+    public var affinity: ObjectIdentifier? { ObjectIdentifier(eventLoop as AnyObject) }
+
+    /// The event loop of the calling thread (`nil` off the loops), as an identity.
+    public static var currentAffinity: ObjectIdentifier? {
+        MultiThreadedEventLoopGroup.currentEventLoop.map { ObjectIdentifier($0 as AnyObject) }
+    }
 
     /// `true` once the connection has closed or been retired; a closed connection is never reopened.
     public var isClosed: Bool { mailbox.isClosed }

@@ -169,14 +169,17 @@ struct PoolStateMachineAffinityTests {
     @Test func sharedUsersGetAConnectionOfTheirOwnThreadFirst() {
         var machine = makeMachine { $0.connections.minimum = 2 }
         _ = machine.start(now: clock.now)
-        _ = machine.open(0, at: clock.now)
-        _ = machine.open(1, at: clock.now)
+        let (a, b) = (Flag(), Flag())   // two live objects: two distinct identities
+        let (loopA, loopB) = (ObjectIdentifier(a), ObjectIdentifier(b))
+        _ = machine.connectSucceeded(slotID: 0, connection: TestConnection(id: 0), affinity: loopA, now: clock.now)
+        _ = machine.connectSucceeded(slotID: 1, connection: TestConnection(id: 1), affinity: loopB, now: clock.now)
         #expect(machine.sharedSlot(at: clock.now) == 0, "without affinity users pack onto the first connection")
-        let local = machine.leaseShared(now: clock.now, isLocal: { $0.id == 1 })
+        let local = machine.leaseShared(now: clock.now, local: loopB)
         guard case .leased(let lease, _) = local else {
             Issue.record("expected a lease")
             return
         }
         #expect(lease.slotID == 1, "the caller's own connection wins over packing")
+        withExtendedLifetime((a, b)) {}
     }
 }
