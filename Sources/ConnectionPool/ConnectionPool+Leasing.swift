@@ -42,3 +42,26 @@ extension ConnectionPool {
         return try await body(unsafeDowncast(lease.connection, to: Connection.self))
     }
 }
+
+/// A shared use of a pooled connection held across several calls (see ``ConnectionPool/leaseShared(timeout:)``).
+package struct SharedLease<Connection: PooledConnection>: Sendable {
+    let slotID: Int
+    /// The connection.
+    package let connection: Connection
+}
+
+extension ConnectionPool {
+    /// Takes one shared use of a connection, to give back with ``releaseShared(_:)``: for a client that spreads one
+    /// use over many commands (its callers on one event loop), where ``withSharedConnection(timeout:_:)`` would take
+    /// the pool's lock twice per command.
+    nonisolated(nonsending)
+    package func leaseShared(timeout: Duration? = nil) async throws -> SharedLease<Connection> {
+        let lease = try await runner.acquire(.shared, timeout: timeout, local: Connection.currentAffinity)
+        return SharedLease(slotID: lease.slotID, connection: unsafeDowncast(lease.connection, to: Connection.self))
+    }
+
+    /// Gives back a use taken with ``leaseShared(timeout:)``.
+    package func releaseShared(_ lease: SharedLease<Connection>) {
+        runner.release(slotID: lease.slotID, kind: .shared)
+    }
+}

@@ -59,6 +59,8 @@ public final class RedisClient: Service, RedisCommandExecutor {
     private let shutDown = Atomic<Bool>(false)
     /// The connections of live subscriptions, closed by ``shutdown()``.
     let subscriptions = Mutex<[ObjectIdentifier: RedisConnection]>([:])
+    /// Per event loop of the group: the shared use its tasks are on (see ``LoopLease``).
+    let loopLeases: [ObjectIdentifier: NIOLoopBoundBox<LoopLease>]
 
     /// Creates a client; no connection is opened until ``run()`` starts.
     /// - Parameters:
@@ -74,6 +76,11 @@ public final class RedisClient: Service, RedisCommandExecutor {
         self.configuration = configuration
         self.factory = RedisConnectionFactory(configuration: configuration.connection, eventLoopGroup: eventLoopGroup)
         self.logger = logger
+        var loopLeases: [ObjectIdentifier: NIOLoopBoundBox<LoopLease>] = [:]
+        for loop in eventLoopGroup.makeIterator() {
+            loopLeases[ObjectIdentifier(loop as AnyObject)] = .makeBoxSendingValue(LoopLease(), as: LoopLease.self, eventLoop: loop)
+        }
+        self.loopLeases = loopLeases
         self.pool = ConnectionPool(configuration: configuration.pool, factory: factory, logger: logger)
     }
 
@@ -128,6 +135,9 @@ public final class RedisClient: Service, RedisCommandExecutor {
     ///   ``ConnectionPoolError`` when no connection could be had (lease timeout, circuit open, shut down).
     public func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
         if let refusal = command.refusalOnSharedConnection { throw Self.refused(refusal) }
+        if let box = currentLoopLease {
+            return try await withLoopConnection(box) { connection in try await connection.send(command, timeout: timeout) }
+        }
         return try await pool.withSharedConnection { connection in
             try await connection.send(command, timeout: timeout)
         }
@@ -138,6 +148,9 @@ public final class RedisClient: Service, RedisCommandExecutor {
     /// - Throws: like ``send(_:timeout:)``; error replies are returned, not thrown.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         if let refusal = commands.refusalOnSharedConnection { throw Self.refused(refusal) }
+        if let box = currentLoopLease {
+            return try await withLoopConnection(box) { connection in try await connection.pipeline(commands, timeout: timeout) }
+        }
         return try await pool.withSharedConnection { connection in
             try await connection.pipeline(commands, timeout: timeout)
         }
