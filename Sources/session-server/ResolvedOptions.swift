@@ -21,7 +21,7 @@ struct ResolvedOptions {
     var users: DemoUsers
     /// HTTP event-loop threads; `nil`: Hummingbird's default (one per core).
     var eventLoopThreads: Int?
-    /// Redis connections the pool keeps open; `nil`: the pool's default (1, growing to 8 under load).
+    /// Redis connections the pool keeps open; `nil`: one per event loop, growing to 8 under load.
     var redisConnections: Int?
     /// Lines to log at start-up (generated passwords, ephemeral secret).
     var startupNotes: [String] = []

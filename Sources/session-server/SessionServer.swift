@@ -88,7 +88,7 @@ struct SessionServer: AsyncParsableCommand {
     @Flag(help: "Plain-HTTP local use only: cookie `sid` without Secure and without the __Host- prefix. (env: SESSION_INSECURE_COOKIES=1)")
     var insecureCookies = false
 
-    @Option(help: "Redis connections to keep open (default: 1, growing to 8 under load); they share the event-loop threads, none has a thread of its own. (env: SESSION_REDIS_CONNECTIONS)")
+    @Option(help: "Redis connections to keep open (default: one per event loop, growing to 8 under load); they share the event-loop threads, none has a thread of its own. (env: SESSION_REDIS_CONNECTIONS)")
     var redisConnections: Int?
 
     @Option(help: "HTTP event-loop threads (default: one per core); give fewer when several instances share a host. (env: SESSION_EVENT_LOOP_THREADS)")
