@@ -78,8 +78,11 @@ extension RedisSessionStore {
     /// a script call). It settles a live session that needs no touch, and a missing key; anything
     /// that may need a write (lazy touch, deleting an expired session, following or revoking a renewal) is left to
     /// the load script, which decides atomically. The rules are the script's.
+    /// `TIME`, encoded once: it goes with every read-only load.
+    private static let time = RedisCommand("TIME")
+
     func loadReadOnly(_ identity: SessionIdentity, token: SessionToken) async throws(SessionStoreError) -> ReadOnlyLoad {
-        let replies = try await pipeline([RedisCommand("TIME"), RedisCommand("HGETALL", key(identity))])
+        let replies = try await pipeline([Self.time, RedisCommand("HGETALL", key(identity))])
         guard replies.count == 2, let time = replies[0].array, time.count == 2,
               let seconds = time[0].string.flatMap({ Int64($0) }), let microseconds = time[1].string.flatMap({ Int64($0) }),
               let fields = replies[1].array
