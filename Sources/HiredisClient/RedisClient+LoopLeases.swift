@@ -74,11 +74,20 @@ extension RedisClient {
         case .own(let lease):
             pool.releaseShared(lease)
         case .loop(_, let box):
-            box.value.users -= 1
-            // The last user is done: the use goes back, so that an idle loop holds nothing.
-            guard box.value.users == 0, let lease = box.value.lease else { return }
-            box.value = LoopLease()
-            pool.releaseShared(lease)
+            // A task that prefers the loop resumes there; should it ever not, the count is still kept on the loop.
+            guard box.eventLoop.inEventLoop else {
+                box.eventLoop.execute { self.giveBackOnLoop(box) }
+                return
+            }
+            giveBackOnLoop(box)
         }
+    }
+
+    private func giveBackOnLoop(_ box: NIOLoopBoundBox<LoopLease>) {
+        box.value.users -= 1
+        // The last user is done: the use goes back, so that an idle loop holds nothing.
+        guard box.value.users == 0, let lease = box.value.lease else { return }
+        box.value = LoopLease()
+        pool.releaseShared(lease)
     }
 }

@@ -67,7 +67,7 @@ extension BenchReport {
             if let me_vs_ping { add("GET /me (me phase)", me_vs_ping.me) }
         }
         if let me_vs_ping {
-            lines.append(String(format: "me vs ping           GET /me %.0f ops/s, GET /ping %.0f ops/s: ratio %.3f (target >= 0.75)",
+            lines.append(String(format: "me vs ping           GET /me %.0f ops/s, GET /ping %.0f ops/s: ratio %.3f (target >= 0.85)",
                                 me_vs_ping.me_ops_per_sec, me_vs_ping.ping_ops_per_sec, me_vs_ping.ratio))
         }
         if let checks {
