@@ -89,7 +89,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
     public func run() async throws {
         defer {
             shutDown.store(true, ordering: .relaxed)
-            for connection in subscriptions.withLock({ Array($0.values) }) { connection.close() }
+            for connection in subscriptions.withLock(annotatedBy: self) { Array($0.values) } { connection.close() }
         }
         try await pool.run()
     }
@@ -99,12 +99,12 @@ public final class RedisClient: Service, RedisCommandExecutor {
     public func shutdown() {
         shutDown.store(true, ordering: .relaxed)
         pool.shutdown()
-        for connection in subscriptions.withLock({ Array($0.values) }) { connection.close() }
+        for connection in subscriptions.withLock(annotatedBy: self) { Array($0.values) } { connection.close() }
     }
 
     /// Keeps a subscription's connection for ``shutdown()``; `false` (and nothing kept) once the client shut down.
     func register(subscription connection: RedisConnection) -> Bool {
-        subscriptions.withLock { connections in
+        subscriptions.withLock(annotatedBy: self) { connections in
             guard !isShutDown else { return false }
             connections[ObjectIdentifier(connection)] = connection
             return true
@@ -112,7 +112,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
     }
 
     func unregister(subscription connection: RedisConnection) {
-        _ = subscriptions.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) }
+        _ = subscriptions.withLock(annotatedBy: self) { $0.removeValue(forKey: ObjectIdentifier(connection)) }
     }
 
     var isShutDown: Bool { shutDown.load(ordering: .relaxed) }
@@ -247,7 +247,7 @@ struct RedisConnectionFactory: ConnectionFactory {
 
     private func sslContext() throws(RedisError) -> NIOSSLContext? {
         guard let tls = configuration.tls else { return nil }
-        let result = tlsContext.cached.withLock { cached in
+        let result = tlsContext.cached.withLock(annotatedBy: tlsContext) { cached in
             if let cached { return cached }
             let made = Result { () throws(RedisError) in try tls.makeContext() }
             cached = made
@@ -280,7 +280,7 @@ private final class LoopBalancer: Sendable {
 
     /// The least used loop (and its index, for ``release(_:)``), counted as used from now on.
     func leastUsed() -> (Int, any EventLoop) {
-        let index = counts.withLock { counts in
+        let index = counts.withLock(annotatedBy: self) { counts in
             let index = counts.indices.min { counts[$0] < counts[$1] } ?? 0
             if !counts.isEmpty { counts[index] += 1 }
             return index
@@ -289,7 +289,7 @@ private final class LoopBalancer: Sendable {
     }
 
     func release(_ index: Int) {
-        counts.withLock { counts in
+        counts.withLock(annotatedBy: self) { counts in
             if counts.indices.contains(index) { counts[index] -= 1 }
         }
     }

@@ -1,5 +1,6 @@
 // RedisSubscription: Pub/Sub on a dedicated connection, as an AsyncSequence, subscribed again after every reconnect.
 
+import ConnectionPool
 import Logging
 import NIOCore
 import Synchronization
@@ -164,7 +165,7 @@ private final class ConnectionClosedSignal: Sendable {
     private let state = Mutex<(fired: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     func fire() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLock(annotatedBy: self) { state -> CheckedContinuation<Void, Never>? in
             state.fired = true
             defer { state.waiter = nil }
             return state.waiter
@@ -174,7 +175,7 @@ private final class ConnectionClosedSignal: Sendable {
 
     func wait() async {
         await withCheckedContinuation { continuation in
-            let fired = state.withLock { state -> Bool in
+            let fired = state.withLock(annotatedBy: self) { state -> Bool in
                 if state.fired { return true }
                 state.waiter = continuation
                 return false
