@@ -10,7 +10,8 @@ import NIOPosix
 /// Touched only on its loop (in an `NIOLoopBoundBox`), so it needs no lock: the commands of tasks on the loop skip the
 /// pool's lock, which both loops would otherwise take twice per command. The use is given back after
 /// `reuseLimit` commands even under constant load, so that exclusive leases and the pool's balancing get their turn;
-/// a connection that closed, or that carries `maximumSharedUsers` commands, is not handed out.
+/// a connection that closed, or that carries `maximumSharedUsers` commands, is not handed out, and after
+/// ``RedisClient/shutdown()`` every command goes to the pool (which refuses it).
 struct LoopLease {
     /// Commands served by one use before it is given back (once idle).
     static let reuseLimit = 512
@@ -56,7 +57,8 @@ extension RedisClient {
 
     private func borrow(_ box: NIOLoopBoundBox<LoopLease>) async throws -> Borrowed {
         let cap = configuration.pool.connections.maximumSharedUsers
-        if let lease = box.value.lease, !box.value.retiring, box.value.users < cap, lease.connection.isReusable {
+        if let lease = box.value.lease, !box.value.retiring, box.value.users < cap, !isShutDown,
+           lease.connection.isReusable {
             box.value.users += 1
             box.value.served += 1
             if box.value.served >= LoopLease.reuseLimit { box.value.retiring = true }
