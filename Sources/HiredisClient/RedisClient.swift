@@ -89,7 +89,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
     public func run() async throws {
         defer {
             shutDown.store(true, ordering: .relaxed)
-            for connection in subscriptions.withLock(annotatedBy: self) { Array($0.values) } { connection.close() }
+            closeSubscriptions()
         }
         try await pool.run()
     }
@@ -99,7 +99,11 @@ public final class RedisClient: Service, RedisCommandExecutor {
     public func shutdown() {
         shutDown.store(true, ordering: .relaxed)
         pool.shutdown()
-        for connection in subscriptions.withLock(annotatedBy: self) { Array($0.values) } { connection.close() }
+        closeSubscriptions()
+    }
+
+    private func closeSubscriptions() {
+        for connection in subscriptions.withLock(annotatedBy: self, { Array($0.values) }) { connection.close() }
     }
 
     /// Keeps a subscription's connection for ``shutdown()``; `false` (and nothing kept) once the client shut down.
@@ -281,11 +285,12 @@ private final class LoopBalancer: Sendable {
     /// The least used loop (and its index, for ``release(_:)``), counted as used from now on.
     func leastUsed() -> (Int, any EventLoop) {
         let index = counts.withLock(annotatedBy: self) { counts in
-            let index = counts.indices.min { counts[$0] < counts[$1] } ?? 0
-            if !counts.isEmpty { counts[index] += 1 }
+            // A group has at least one loop.
+            let index = counts.indices.min { counts[$0] < counts[$1] }!
+            counts[index] += 1
             return index
         }
-        return (index, loops.isEmpty ? MultiThreadedEventLoopGroup.singleton.next() : loops[index])
+        return (index, loops[index])
     }
 
     func release(_ index: Int) {

@@ -48,7 +48,7 @@ final class OutageRecorder: Sendable {
             transport_errors: state.transportErrors,
             first_failure_at_ms: state.firstFailureStart.map(rounded),
             last_failure_at_ms: state.lastFailureStart.map(rounded),
-            failures_seen_ms: zip(state.firstFailureStart, state.lastFailureStart).map { rounded($1 - $0) },
+            failures_seen_ms: state.firstFailureStart.flatMap { first in state.lastFailureStart.map { rounded($0 - first) } },
             slowest_request_ms: rounded(state.slowest)
         )
         if let last = intervals.last {
@@ -93,9 +93,4 @@ final class OutageRecorder: Sendable {
         }
         connection?.close()
     }
-}
-
-private func zip(_ first: Double?, _ second: Double?) -> (Double, Double)? {
-    guard let first, let second else { return nil }
-    return (first, second)
 }

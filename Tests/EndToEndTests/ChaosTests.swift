@@ -62,7 +62,7 @@ struct ChaosTests {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString.prefix(8)).json").path
         FileManager.default.createFile(atPath: output, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.benchBinary())
+        process.executableURL = URL(fileURLWithPath: try Topology.builtExecutable(named: "session-bench"))
         process.arguments = [
             "http", "--url", topology.url, "--insecure", "--users", "24", "--duration", "9s", "--workload", "journeys",
             "--renew-grace", topology.options.renewGrace, "--json", "--watch-redis", topology.redis.url,
@@ -119,18 +119,5 @@ struct ChaosTests {
         let connection = try await RedisConnection.connect(configuration: .init(url: topology.redis.url))
         defer { connection.close() }
         return try await body(connection)
-    }
-
-    /// `session-bench`, next to the test bundle or in `.build/debug`.
-    static func benchBinary() throws -> String {
-        var candidates: [String] = []
-        if let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("session-bench").path)
-        }
-        candidates.append(Topology.repositoryRoot + "/.build/debug/session-bench")
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw TopologyError("session-bench is not built (looked at \(candidates)): run `swift build --build-tests`")
-        }
-        return found
     }
 }

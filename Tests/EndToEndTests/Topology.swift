@@ -153,13 +153,18 @@ final class Topology: Sendable {
             }
             return path
         }
+        return try builtExecutable(named: "session-server")
+    }
+
+    /// A product of this package: next to the test bundle, else in `.build/debug`.
+    static func builtExecutable(named name: String) throws -> String {
         var candidates: [String] = []
         if let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("session-server").path)
+            candidates.append(URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent(name).path)
         }
-        candidates.append(repositoryRoot + "/.build/debug/session-server")
+        candidates.append(repositoryRoot + "/.build/debug/" + name)
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw TopologyError("session-server is not built (looked at \(candidates)): run `swift build --build-tests`")
+            throw TopologyError("\(name) is not built (looked at \(candidates)): run `swift build --build-tests`")
         }
         return found
     }
