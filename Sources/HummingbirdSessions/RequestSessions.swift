@@ -60,19 +60,23 @@ public final class RequestSessions: Sendable {
     public func current() async throws(SessionsError) -> Session? {
         let store = try boundStore()
         if let known = state.withLock({ $0.loaded ? Optional.some($0.session) : nil }) { return known }
-        var found: [Session] = []
+        var session: Session?
+        var found = 0
         for candidate in candidates {
             do {
-                if let session = try await store.load(candidate) { found.append(session) }
+                if let loaded = try await store.load(candidate) {
+                    found += 1
+                    session = loaded
+                }
             } catch {
                 throw SessionsError(error)
             }
         }
-        if found.count > 1 {
+        if found > 1 {
             SessionsMetrics.refused(.ambiguousCookies)
-            logger.warning("several session cookies designate live sessions; using none", metadata: ["count": "\(found.count)"])
+            logger.warning("several session cookies designate live sessions; using none", metadata: ["count": "\(found)"])
+            session = nil
         }
-        let session = found.count == 1 ? found[0] : nil
         return state.withLock { state in
             if !state.loaded {
                 state.loaded = true

@@ -28,8 +28,8 @@ extension ServerApp {
             return MeBody(
                 user: session.user ?? "",
                 instance: settings.instanceID,
-                createdAt: session.createdAt.iso8601,
-                expiresAt: session.expiresAt.iso8601
+                createdAt: session.createdAt,
+                expiresAt: session.expiresAt
             )
         }
         group.post("/renew") { _, context in
