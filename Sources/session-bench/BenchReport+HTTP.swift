@@ -24,9 +24,9 @@ extension BenchReport {
         let me_ops_per_sec: Double
         /// me_ops_per_sec / ping_ops_per_sec, to three decimals (0 when ping made no operation).
         let ratio: Double
-        /// The ping phase's figures.
+        /// The comparison's GET /ping figures.
         let ping: Endpoint
-        /// The me phase's figures (kept apart from the journeys' "GET /me" in per_endpoint).
+        /// The comparison's GET /me figures (kept apart from the journeys' "GET /me" in per_endpoint).
         let me: Endpoint
 
         init(ping: Endpoint, me: Endpoint) {
@@ -64,7 +64,7 @@ extension BenchReport {
                     + [latency.p50, latency.p90, latency.p99, latency.p999, latency.max].map { String(format: "%.2f", $0) }))
             }
             for name in per_endpoint.keys.sorted() { add(name, per_endpoint[name]!) }
-            if let me_vs_ping { add("GET /me (me phase)", me_vs_ping.me) }
+            if let me_vs_ping { add("GET /me (compared with ping)", me_vs_ping.me) }
         }
         if let me_vs_ping {
             lines.append(String(format: "me vs ping           GET /me %.0f ops/s, GET /ping %.0f ops/s: ratio %.3f (target >= 0.85)",

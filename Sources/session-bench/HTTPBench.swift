@@ -20,9 +20,10 @@ struct HTTPBench: AsyncParsableCommand {
             grace is over, checked (user, counter, prefs) and every renewed-away token is probed (must be 401).
               ping      every user hammers GET /ping without a cookie.
               me        sessions are logged in first (untimed), then every user hammers GET /me.
-              all       journeys for --duration, then a ping phase and a me phase of --compare-duration each at the \
-            same concurrency, on the same client path (only the endpoint and the cookie differ). The checks after the \
-            journeys run between the ping and the me phases (the grace runs out during the ping phase).
+              all       journeys for --duration and their checks, then GET /ping and GET /me compared: for \
+            --compare-duration each, at the same concurrency, on the same client path and the same logged-in users \
+            (only the endpoint and the cookie differ), alternating every 500 ms so that both run on the same machine \
+            at the same time (a request counts for the slice it started in).
 
             Accounts: a server keeps at most so many sessions per user and evicts the oldest beyond (session-server: \
             1000, --max-sessions-per-user; the store's default is 32). With many users on few accounts (200 users on \
@@ -32,7 +33,7 @@ struct HTTPBench: AsyncParsableCommand {
             Give more accounts with --login (and the server a users file) for one session per user.
 
             Report: ops are HTTP requests. In `all`, the top-level ops, ops/s and latencies are the journeys phase's; \
-            per_endpoint holds the journeys' endpoints plus "GET /ping" from the ping phase; the me phase is kept apart \
+            per_endpoint holds the journeys' endpoints plus "GET /ping" from the comparison; its GET /me is kept apart \
             in me_vs_ping.me (with me_vs_ping.ping, and the ratio me/ping ops/s). In the other workloads, per_endpoint \
             counts add up to ops. errors counts every failed request of the run (transport errors, timeouts, 5xx, \
             unexpected statuses), all phases and the checks after the run included; violations counts consistency \
@@ -77,13 +78,13 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Distinct X-Instance values the responses must come from (0: no check).")
     var instances = 3
 
-    @Option(help: "journeys, ping, me, or all (journeys, then ping and me phases compared).")
+    @Option(help: "journeys, ping, me, or all (journeys, then ping and me compared).")
     var workload: Workload = .all
 
     @Option(help: "Sessions the bench keeps logged in at once per account (0: no cap): the server's per-user limit, beyond which it evicts the oldest (session-server's default: 1000).")
     var sessionsPerUser = 1000
 
-    @Option(help: "Length of each of the ping and me phases of `all` (default: max(5s, duration/2): shorter phases are skewed by start-up transients).")
+    @Option(help: "Time given to each of ping and me in the comparison of `all` (default: max(5s, duration/2)).")
     var compareDuration: BenchDuration?
 
     @Option(help: ArgumentHelp("Poll this Redis with PING every 10 ms and report when it stopped and resumed answering, and how long requests kept failing after (the outage object of the report).", valueName: "URL"))
@@ -144,10 +145,10 @@ struct HTTPBench: AsyncParsableCommand {
         if let plot {
             var series = report.per_endpoint.map { endpoints in
                 endpoints.keys.sorted().compactMap { name in
-                    outcome.latencies[name].map { LatencyPlot.Series(name: name == "GET /ping" && workload == .all ? "GET /ping (ping phase)" : name, latencies: $0) }
+                    outcome.latencies[name].map { LatencyPlot.Series(name: name == "GET /ping" && workload == .all ? "GET /ping (compared with me)" : name, latencies: $0) }
                 }
             } ?? []
-            if let me = outcome.mePhase { series.append(.init(name: "GET /me (me phase)", latencies: me)) }
+            if let me = outcome.mePhase { series.append(.init(name: "GET /me (compared with ping)", latencies: me)) }
             let title = "session-bench http \(workload.rawValue): \(users) users, latency by percentile"
             do {
                 try LatencyPlot(title: title, series: series).write(to: plot)

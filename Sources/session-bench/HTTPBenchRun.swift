@@ -9,7 +9,7 @@ struct HTTPBenchOutcome {
     var report: BenchReport
     /// Latencies per per_endpoint name.
     var latencies: [String: Histogram<UInt64>]
-    /// The me phase's latencies (`all` only).
+    /// The comparison's GET /me latencies (`all` only).
     var mePhase: Histogram<UInt64>?
     var firstErrors: [String]
 }
@@ -95,12 +95,6 @@ struct HTTPBenchRun: Sendable {
             report = BenchReport(mode: "http", workload: workload.rawValue, concurrency: users, connections: users, result: result)
             report.per_endpoint = result.labelled.mapValues { BenchReport.Endpoint($0, elapsedSeconds: result.elapsedSeconds) }
             latencies = result.labelled.mapValues(\.latencies)
-            var pingResult: LoadResult?
-            if workload == .all {
-                // The grace runs out while the ping phase runs.
-                phase("ping: \(users) users for \(BenchDuration.text(comparePhase))")
-                pingResult = await pingPhase(comparePhase, instances: &instances)
-            }
             // Wait out the last grace, then check the held sessions and the renewed-away tokens (freeing the slots).
             if let over = settled.compactMap({ $0.graceOver(grace: context.grace) }).max(), over > .now {
                 phase("waiting \(BenchDuration.text(over - .now)) for the renewal grace to end")
@@ -109,17 +103,15 @@ struct HTTPBenchRun: Sendable {
             let (verified, verifyTally) = await Self.forEach(settled) { user in await user.verifyAfterGrace(context: context) }
             extra.add(verifyTally)
             verified.forEach { instances.formUnion($0.instances) }
-            if let ping = pingResult {
-                phase("me: \(users) users for \(BenchDuration.text(comparePhase))")
-                let me = await self.mePhase(comparePhase, instances: &instances, tally: &extra)
-                let pingFigures = BenchReport.Endpoint(ping.labelled["GET /ping"] ?? LabelledResult(errors: ping.errors), elapsedSeconds: ping.elapsedSeconds)
-                let meFigures = BenchReport.Endpoint(me.labelled["GET /me"] ?? LabelledResult(errors: me.errors), elapsedSeconds: me.elapsedSeconds)
-                report.per_endpoint?["GET /ping"] = pingFigures
-                latencies["GET /ping"] = ping.latencies
-                meLatencies = me.latencies
-                report.me_vs_ping = BenchReport.MeVsPing(ping: pingFigures, me: meFigures)
-                extra.errors += ping.errors + me.errors
-                firstErrors += (ping.firstErrors + me.firstErrors).prefix(max(0, 3 - firstErrors.count))
+            if workload == .all {
+                phase("ping and me, alternating every \(BenchDuration.text(Self.compareSlice)): \(users) users for \(BenchDuration.text(comparePhase)) each")
+                let (ping, me, compared) = await alternatingComparison(comparePhase, instances: &instances, tally: &extra)
+                report.per_endpoint?["GET /ping"] = ping
+                latencies["GET /ping"] = compared.labelled["GET /ping"]?.latencies
+                meLatencies = compared.labelled["GET /me"]?.latencies
+                report.me_vs_ping = BenchReport.MeVsPing(ping: ping, me: me)
+                extra.errors += compared.errors
+                firstErrors += compared.firstErrors.prefix(max(0, 3 - firstErrors.count))
             }
             report.journeys = verified.reduce(0) { $0 + $1.journeysCompleted }
             report.checks = BenchReport.Checks(
@@ -149,6 +141,43 @@ struct HTTPBenchRun: Sendable {
     /// per slot, shared (user i uses session i mod sessions). Every user hammers GET /me for `duration`; then the
     /// sessions are logged out (untimed).
     private func mePhase(_ duration: Duration, instances: inout Set<String>, tally: inout VerificationTally) async -> LoadResult {
+        let owners = await logInSessions(tally: &tally)
+        let (result, states) = await runner(duration).run(workers: sessionUser(owners)) { user, _ in
+            .done(try await user.me(context: context))
+        }
+        states.forEach { instances.formUnion($0.instances) }
+        await logOut(owners, instances: &instances)
+        return result
+    }
+
+    /// How long each slice of the ping-and-me comparison lasts.
+    static let compareSlice: Duration = .milliseconds(500)
+
+    /// The `all` workload's comparison: on the me phase's logged-in users, GET /ping and GET /me alternate every
+    /// ``compareSlice`` for `duration` each, so that both endpoints run on the same machine at the same time (on a
+    /// shared host, back-to-back phases differ by more than what is being measured). A request counts for the
+    /// slice it started in; each endpoint's rate is over half the run.
+    private func alternatingComparison(
+        _ duration: Duration, instances: inout Set<String>, tally: inout VerificationTally
+    ) async -> (ping: BenchReport.Endpoint, me: BenchReport.Endpoint, result: LoadResult) {
+        let owners = await logInSessions(tally: &tally)
+        let start = ContinuousClock.now
+        let (result, states) = await runner(duration * 2).run(workers: sessionUser(owners)) { user, _ in
+            if Int((ContinuousClock.now - start) / Self.compareSlice) % 2 == 0 {
+                return .done(try await user.ping(context: context))
+            }
+            return .done(try await user.me(context: context))
+        }
+        states.forEach { instances.formUnion($0.instances) }
+        await logOut(owners, instances: &instances)
+        let half = result.elapsedSeconds / 2
+        let ping = BenchReport.Endpoint(result.labelled["GET /ping"] ?? LabelledResult(), elapsedSeconds: half)
+        let me = BenchReport.Endpoint(result.labelled["GET /me"] ?? LabelledResult(), elapsedSeconds: half)
+        return (ping, me, result)
+    }
+
+    /// Logs in the sessions of the me phase (untimed): one per user, or one per free account slot when those are fewer.
+    private func logInSessions(tally: inout VerificationTally) async -> [VirtualUser] {
         let slots = context.slots.perUser
         let sessions = slots > 0 ? min(users, slots * max(logins.count, 1)) : users
         let (owners, loginTally) = await Self.forEach((0..<sessions).map(newUser)) { user in
@@ -162,21 +191,26 @@ struct HTTPBenchRun: Sendable {
             return tally
         }
         tally.add(loginTally)
-        let (result, states) = await runner(duration).run(workers: { [newUser] index in
+        return owners
+    }
+
+    /// User i of a run on logged-in sessions: in session i mod their number.
+    private func sessionUser(_ owners: [VirtualUser]) -> @Sendable (Int) -> VirtualUser {
+        { [newUser] index in
             var user = newUser(index)
-            let owner = owners[index % sessions]
+            let owner = owners[index % owners.count]
             (user.jar, user.csrf, user.loggedIn) = (owner.jar, owner.csrf, owner.loggedIn)
             return user
-        }) { user, _ in
-            .done(try await user.me(context: context))
         }
-        states.forEach { instances.formUnion($0.instances) }
+    }
+
+    /// Logs the sessions out again (untimed).
+    private func logOut(_ owners: [VirtualUser], instances: inout Set<String>) async {
         let (loggedOut, _) = await Self.forEach(owners) { user in
             await user.logOutQuietly(context: context)
             return VerificationTally()
         }
         loggedOut.forEach { instances.formUnion($0.instances) }
-        return result
     }
 
     /// Runs `body` on every user concurrently (untimed work between phases); returns the users and the sum of tallies.
