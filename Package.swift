@@ -172,6 +172,7 @@ let package = Package(
             name: "SessionBenchTests",
             dependencies: [
                 "session-bench",
+                "EmbeddedRedis",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

@@ -82,6 +82,8 @@ final class OutageRecorder: Sendable {
             } catch {
                 if (error as? RedisError)?.code == .commandTimeout { connection?.close(); connection = nil }
             }
+            // The run is over: a PING cut short by the end of the run says nothing about Redis.
+            if Task.isCancelled { break }
             if !answered && down == nil {
                 down = at
                 redisIntervals.withLock { $0.append((at, nil)) }
