@@ -58,7 +58,7 @@ extension RedisSessionStore {
         var user: String?
         var family: SessionFamily?
         var index = 0
-        // Besides attributes, a session has 2 to 4 metadata fields: reserve only when there are attributes.
+        // Besides attributes, a session has 1 to 4 metadata fields: reserve only when there are attributes.
         if fields.count > 8 { attributes.reserveCapacity(fields.count / 2 - 2) }
         while index + 1 < fields.count {
             // Metadata fields are "" and "_…"; attribute names never start with "_".

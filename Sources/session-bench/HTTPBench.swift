@@ -28,7 +28,7 @@ struct HTTPBench: AsyncParsableCommand {
             Accounts: a server keeps at most so many sessions per user and evicts the oldest beyond (session-server: \
             1000, --max-sessions-per-user; the store's default is 32). With many users on few accounts (200 users on \
             alice and bob) and a lower limit, a journey starts only once its account has fewer than \
-            --sessions-per-user bench sessions logged in (the wait is neither counted nor timed), and in the me phase \
+            --sessions-per-user bench sessions logged in (the wait is neither counted nor timed), and in `me` and the comparison \
             users share min(users, accounts x --sessions-per-user) sessions (user i uses session i mod that number). \
             Give more accounts with --login (and the server a users file) for one session per user.
 

@@ -1,4 +1,4 @@
-// HTTPBenchRun: the phases of an http bench run (warm-up, journeys, ping, me, checks) and their report.
+// HTTPBenchRun: the phases of an http bench run (warm-up, journeys, checks, ping and me compared) and their report.
 
 import ArgumentParser
 import Foundation
@@ -153,16 +153,17 @@ struct HTTPBenchRun: Sendable {
     /// How long each slice of the ping-and-me comparison lasts.
     static let compareSlice: Duration = .milliseconds(500)
 
-    /// The `all` workload's comparison: on the me phase's logged-in users, GET /ping and GET /me alternate every
-    /// ``compareSlice`` for `duration` each, so that both endpoints run on the same machine at the same time (on a
-    /// shared host, back-to-back phases differ by more than what is being measured). A request counts for the
-    /// slice it started in; each endpoint's rate is over half the run.
+    /// The `all` workload's comparison: on logged-in users, GET /ping and GET /me alternate every ``compareSlice``
+    /// for `duration` each (rounded up to whole slices), so that both endpoints run on the same machine at the same
+    /// time (on a shared host, back-to-back phases differ by more than what is being measured). A request counts for
+    /// the slice it started in; each endpoint's rate is over its own slices' time.
     private func alternatingComparison(
         _ duration: Duration, instances: inout Set<String>, tally: inout VerificationTally
     ) async -> (ping: BenchReport.Endpoint, me: BenchReport.Endpoint, result: LoadResult) {
         let owners = await logInSessions(tally: &tally)
+        let slices = max(1, Int((duration / Self.compareSlice).rounded(.up)))
         let start = ContinuousClock.now
-        let (result, states) = await runner(duration * 2).run(workers: sessionUser(owners)) { user, _ in
+        let (result, states) = await runner(Self.compareSlice * (2 * slices)).run(workers: sessionUser(owners)) { user, _ in
             if Int((ContinuousClock.now - start) / Self.compareSlice) % 2 == 0 {
                 return .done(try await user.ping(context: context))
             }
@@ -170,13 +171,14 @@ struct HTTPBenchRun: Sendable {
         }
         states.forEach { instances.formUnion($0.instances) }
         await logOut(owners, instances: &instances)
-        let half = result.elapsedSeconds / 2
-        let ping = BenchReport.Endpoint(result.labelled["GET /ping"] ?? LabelledResult(), elapsedSeconds: half)
-        let me = BenchReport.Endpoint(result.labelled["GET /me"] ?? LabelledResult(), elapsedSeconds: half)
+        let (seconds, attoseconds) = (Self.compareSlice * slices).components
+        let each = Double(seconds) + Double(attoseconds) / 1e18
+        let ping = BenchReport.Endpoint(result.labelled["GET /ping"] ?? LabelledResult(), elapsedSeconds: each)
+        let me = BenchReport.Endpoint(result.labelled["GET /me"] ?? LabelledResult(), elapsedSeconds: each)
         return (ping, me, result)
     }
 
-    /// Logs in the sessions of the me phase (untimed): one per user, or one per free account slot when those are fewer.
+    /// Logs in the sessions of a me run or of the comparison (untimed): one per user, or one per free account slot when those are fewer.
     private func logInSessions(tally: inout VerificationTally) async -> [VirtualUser] {
         let slots = context.slots.perUser
         let sessions = slots > 0 ? min(users, slots * max(logins.count, 1)) : users

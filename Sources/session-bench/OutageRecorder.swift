@@ -83,7 +83,7 @@ final class OutageRecorder: Sendable {
                 if (error as? RedisError)?.code == .commandTimeout { connection?.close(); connection = nil }
             }
             // The run is over: a PING cut short by the end of the run says nothing about Redis.
-            if Task.isCancelled { break }
+            if !answered && Task.isCancelled { break }
             if !answered && down == nil {
                 down = at
                 redisIntervals.withLock { $0.append((at, nil)) }

@@ -21,7 +21,7 @@ struct MeBody: ResponseGenerator {
     let expiresAt: Date
 
     func response(from request: Request, context: some RequestContext) -> Response {
-        var writer = JSONObjectWriter(capacity: 96 + user.utf8.count + instance.utf8.count)
+        var writer = JSONObjectWriter(capacity: 103 + user.utf8.count + instance.utf8.count)
         writer.field("user", user)
         writer.field("instance", instance)
         writer.field("createdAt", iso8601: createdAt)

@@ -32,7 +32,7 @@ struct JSONObjectWriter {
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
-    /// The finished object as a `200` JSON response, with the headers `JSONEncoder`'s responses carry.
+    /// The finished object as a `200` JSON response, with the headers `JSONEncoder`'s responses carry. Call it once.
     mutating func response() -> Response {
         buffer.writeInteger(UInt8(ascii: "}"))
         var headers = HTTPFields()
