@@ -8,12 +8,12 @@ import Foundation
 /// name) and deletes a cookie when told to (`Max-Age` of zero or less, an `Expires` in the past). Domain, path and
 /// `Secure` are ignored: the bench talks to one origin and always sends every cookie, as a browser would here.
 struct CookieJar: Sendable, Equatable {
-    private(set) var cookies: [(name: String, value: String)] = []
-
-    /// The `Cookie` header value, or `nil` when the jar is empty.
-    var header: String? {
-        cookies.isEmpty ? nil : cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+    private(set) var cookies: [(name: String, value: String)] = [] {
+        didSet { header = cookies.isEmpty ? nil : cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ") }
     }
+
+    /// The `Cookie` header value, or `nil` when the jar is empty (built when the cookies change, not per request).
+    private(set) var header: String?
 
     /// The value of cookie `name`, if stored.
     func value(of name: String) -> String? {

@@ -36,7 +36,7 @@ struct JSONObjectWriter {
     mutating func response() -> Response {
         buffer.writeInteger(UInt8(ascii: "}"))
         var headers = HTTPFields()
-        headers.reserveCapacity(4)
+        headers.reserveCapacity(6)  // and X-Instance, Cache-Control, added by middleware
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.contentLength] = String(buffer.readableBytes)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
