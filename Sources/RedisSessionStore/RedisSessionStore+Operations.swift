@@ -74,22 +74,35 @@ extension RedisSessionStore {
         case needsScript
     }
 
-    /// The common case of `load` without a script: `TIME` and `HGETALL` in one pipeline (cheaper for Redis than
-    /// a script call). It settles a live session that needs no touch, and a missing key; anything
-    /// that may need a write (lazy touch, deleting an expired session, following or revoking a renewal) is left to
-    /// the load script, which decides atomically. The rules are the script's.
-    /// `TIME`, encoded once: it goes with every read-only load.
+    /// `TIME`, encoded once.
     private static let time = RedisCommand("TIME")
 
+    /// The common case of `load` without a script: `HGETALL` alone (cheaper for Redis than a script call). It
+    /// settles a live session that needs no touch, and a missing key; anything that may need a write (lazy touch,
+    /// deleting an expired session, following or revoking a renewal) is left to the load script, which decides
+    /// atomically. The rules are the script's; the time is Redis's, estimated by ``RedisClock``, which a `TIME` in the
+    /// same pipeline refreshes when it is over a second old.
     func loadReadOnly(_ identity: SessionIdentity, token: SessionToken) async throws(SessionStoreError) -> ReadOnlyLoad {
-        let replies = try await pipeline([Self.time, RedisCommand("HGETALL", key(identity))])
-        guard replies.count == 2, let time = replies[0].array, time.count == 2,
-              let seconds = time[0].string.flatMap({ Int64($0) }), let microseconds = time[1].string.flatMap({ Int64($0) }),
-              let fields = replies[1].array
-        else { return .needsScript }
+        let read = RedisCommand("HGETALL", key(identity))
+        let now: Int64
+        let fields: [RedisReply]
+        if clock.now() != nil {
+            let replies = try await pipeline([read])
+            guard let array = replies.first?.array, let estimated = clock.now() else { return .needsScript }
+            (now, fields) = (estimated, array)
+        } else {
+            let sentAt = RedisClock.wallMilliseconds()
+            let replies = try await pipeline([Self.time, read])
+            guard replies.count == 2, let time = replies[0].array, time.count == 2,
+                  let seconds = time[0].string.flatMap({ Int64($0) }), let microseconds = time[1].string.flatMap({ Int64($0) }),
+                  let array = replies[1].array
+            else { return .needsScript }
+            now = seconds * 1000 + microseconds / 1000
+            clock.record(redis: now, sentAt: sentAt, receivedAt: RedisClock.wallMilliseconds())
+            fields = array
+        }
         if fields.isEmpty { return .absent }
         guard let meta = PackedMetadata(fields: fields) else { return .needsScript }
-        let now = seconds * 1000 + microseconds / 1000
         let want = min(meta.idle, meta.absoluteExpiry - now)
         let current = min(meta.idle, meta.absoluteExpiry - meta.lastAccess) - (now - meta.lastAccess)
         guard want > 0, current > 0,

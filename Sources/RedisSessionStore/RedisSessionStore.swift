@@ -53,6 +53,8 @@ public final class RedisSessionStore: SessionStore {
     let redis: any RedisCommandExecutor
     let keyring: SessionKeyring
     let logger: Logger
+    /// Redis's clock for the read-only load (see ``RedisClock``).
+    let clock = RedisClock()
 
     /// Creates a store over a Redis client (or a single connection).
     /// - Parameters:

@@ -87,6 +87,37 @@ struct RedisSessionStoreTests {
         }
     }
 
+    /// Calls of `command` the server executed, from INFO commandstats.
+    func commandCalls(_ command: String, _ connection: RedisConnection) async throws -> Int {
+        let info = try await connection.send("INFO", "commandstats").string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):calls=") }
+        return line.flatMap { Int($0.split(separator: "=")[1].split(separator: ",")[0]) } ?? 0
+    }
+
+    @Test("a plain load reads Redis's clock with TIME at most once a second, and HGETALL alone in between")
+    func plainLoadsShareOneTime() async throws {
+        let server = try await RedisServerProcess.start()
+        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+        defer { connection.close() }
+        var configuration = testConfiguration()
+        configuration.expiry.idleTimeout = .seconds(60)  // no lazy touch (a script) within the test
+        let store = try RedisSessionStore(redis: connection, keyring: .ephemeral(), configuration: .init(sessions: configuration))
+        let session = try await store.create(user: "alice")
+        func delta(_ operation: () async throws -> Void) async throws -> (time: Int, hgetall: Int) {
+            let (time, hgetall) = (try await commandCalls("time", connection), try await commandCalls("hgetall", connection))
+            try await operation()
+            return (try await commandCalls("time", connection) - time, try await commandCalls("hgetall", connection) - hgetall)
+        }
+        let load: () async throws -> Void = {
+            let loaded = try await store.load(session.token!.rawValue)
+            #expect(loaded?.user == "alice")
+        }
+        #expect(try await delta(load) == (1, 1), "the first load learns the clock")
+        #expect(try await delta { for _ in 0..<10 { try await load() } } == (0, 10), "then HGETALL alone")
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await delta(load) == (1, 1), "a second later, TIME again")
+    }
+
     @Test("no raw token ever reaches Redis, and every key has a TTL")
     func noRawTokensAndEveryKeyExpires() async throws {
         try await withConnectionStore { store, connection, _ in
