@@ -39,7 +39,7 @@ public struct SessionsMiddleware<Context: SessionsRequestContext>: RouterMiddlew
     }
 
     /// Handles one request.
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         let cookieHeaders = request.headers[values: .cookie]
         let cookieBytes = cookieHeaders.reduce(0) { $0 + $1.utf8.count }
         guard cookieBytes <= configuration.maximumCookieHeaderBytes else {
