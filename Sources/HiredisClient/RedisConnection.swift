@@ -259,9 +259,14 @@ public final class RedisConnection: Sendable {
 
     func submitBatch(_ commands: [RedisCommand], timeout: Duration?, replyCount: Int? = nil) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
-        var payload: [UInt8] = []
-        payload.reserveCapacity(commands.reduce(0) { $0 + $1.encoded.count })
-        for command in commands { payload.append(contentsOf: command.encoded) }
+        var payload: [UInt8]
+        if commands.count == 1 {
+            payload = commands[0].encoded  // shared, not copied
+        } else {
+            payload = []
+            payload.reserveCapacity(commands.reduce(0) { $0 + $1.encoded.count })
+            for command in commands { payload.append(contentsOf: command.encoded) }
+        }
         let pending = PendingCommand(
             payload: payload, replyCount: replyCount ?? commands.count, timeout: timeout ?? configuration.timeouts.command)
         return try await withTaskCancellationHandler {

@@ -87,8 +87,15 @@ extension RedisSessionStore {
         let now: Int64
         let fields: [RedisReply]
         if clock.now() != nil {
-            let replies = try await pipeline([read])
-            guard let array = replies.first?.array, let estimated = clock.now() else { return .needsScript }
+            let reply: RedisReply
+            do {
+                reply = try await redis.send(read, timeout: nil)
+            } catch let error as RedisError where error.code == .server {
+                return .needsScript  // as in the pipeline below: the script decides (and reports) what the key holds
+            } catch {
+                throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
+            }
+            guard let array = reply.array, let estimated = clock.now() else { return .needsScript }
             (now, fields) = (estimated, array)
         } else {
             let sentAt = RedisClock.wallMilliseconds()

@@ -12,8 +12,7 @@ struct JSONObjectWriter {
     private var fields = 0
 
     init(capacity: Int) {
-        buffer = ByteBuffer()
-        buffer.reserveCapacity(capacity)
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
         buffer.writeInteger(UInt8(ascii: "{"))
     }
 
