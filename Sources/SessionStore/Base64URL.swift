@@ -9,21 +9,28 @@ enum Base64URL {
         return table
     }()
 
-    /// Encodes bytes without padding.
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var output: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = buffer << 8 | UInt32(byte)
-            bits += 8
-            while bits >= 6 {
-                bits -= 6
-                output.append(alphabet[Int((buffer >> UInt32(bits)) & 63)])
+    /// Encodes bytes without padding, straight into the string's storage.
+    static func encode(_ bytes: some Collection<UInt8>) -> String {
+        let alphabet = Self.alphabet
+        return String(unsafeUninitializedCapacity: (bytes.count * 8 + 5) / 6) { output in
+            var count = 0
+            var buffer: UInt32 = 0
+            var bits = 0
+            for byte in bytes {
+                buffer = buffer << 8 | UInt32(byte)
+                bits += 8
+                while bits >= 6 {
+                    bits -= 6
+                    output[count] = alphabet[Int((buffer >> UInt32(bits)) & 63)]
+                    count += 1
+                }
             }
+            if bits > 0 {
+                output[count] = alphabet[Int((buffer << UInt32(6 - bits)) & 63)]
+                count += 1
+            }
+            return count
         }
-        if bits > 0 { output.append(alphabet[Int((buffer << UInt32(6 - bits)) & 63)]) }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes text whose length is a multiple of 4 characters (no padding, no leftover bits); `nil` for any

@@ -220,7 +220,7 @@ public struct SessionKeyring: Sendable {
 
     /// A short fingerprint of secret bytes, safe for logs.
     package static func fingerprint(of bytes: [UInt8]) -> String {
-        String(Base64URL.encode(SHA256.hash(data: bytes)).prefix(8))
+        String(SHA256.hash(data: bytes).withUnsafeBytes { Base64URL.encode($0) }.prefix(8))
     }
 }
 
