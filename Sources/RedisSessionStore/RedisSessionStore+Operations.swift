@@ -81,7 +81,7 @@ extension RedisSessionStore {
     /// settles a live session that needs no touch, and a missing key; anything that may need a write (lazy touch,
     /// deleting an expired session, following or revoking a renewal) is left to the load script, which decides
     /// atomically. The rules are the script's; the time is Redis's, estimated by ``RedisClock``, which a `TIME` in the
-    /// same pipeline refreshes when it is over a second old.
+    /// same pipeline refreshes when its sample is over a second old.
     func loadReadOnly(_ identity: SessionIdentity, token: SessionToken) async throws(SessionStoreError) -> ReadOnlyLoad {
         let read = RedisCommand("HGETALL", key(identity))
         let now: Int64
@@ -98,14 +98,14 @@ extension RedisSessionStore {
             guard let array = reply.array, let estimated = clock.now() else { return .needsScript }
             (now, fields) = (estimated, array)
         } else {
-            let sentAt = RedisClock.wallMilliseconds()
+            let sentAt = ContinuousClock.now
             let replies = try await pipeline([Self.time, read])
             guard replies.count == 2, let time = replies[0].array, time.count == 2,
                   let seconds = time[0].string.flatMap({ Int64($0) }), let microseconds = time[1].string.flatMap({ Int64($0) }),
                   let array = replies[1].array
             else { return .needsScript }
             now = seconds * 1000 + microseconds / 1000
-            clock.record(redis: now, sentAt: sentAt, receivedAt: RedisClock.wallMilliseconds())
+            clock.record(redis: now, sentAt: sentAt, receivedAt: .now)
             fields = array
         }
         if fields.isEmpty { return .absent }

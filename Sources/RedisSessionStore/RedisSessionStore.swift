@@ -7,7 +7,7 @@ import SessionStore
 
 /// A ``SessionStore`` in Redis, shared by any number of app servers.
 ///
-/// Every operation is one atomic Lua script in one round trip (a plain load is a pipelined `TIME` + `HGETALL`;
+/// Every operation is one atomic Lua script in one round trip (a plain load is an `HGETALL`, see ``RedisClock``;
 /// a login that moves a session to its user's hash slot takes three: read, copy, retire). Time comes from Redis,
 /// so servers with skewed clocks agree. Redis never sees a token: keys are HMACs of tokens under the server secret.
 ///

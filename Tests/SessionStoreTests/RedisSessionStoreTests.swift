@@ -113,7 +113,13 @@ struct RedisSessionStoreTests {
             #expect(loaded?.user == "alice")
         }
         #expect(try await delta(load) == (1, 1), "the first load learns the clock")
-        #expect(try await delta { for _ in 0..<10 { try await load() } } == (0, 10), "then HGETALL alone")
+        let started = ContinuousClock.now
+        let tenLoads = try await delta { for _ in 0..<10 { try await load() } }
+        // Then HGETALL alone (a TIME once more only if the first one's round trip was too slow to keep), as long as
+        // the ten loads took less than the sample's second (they do, unless the host is badly overloaded).
+        if started.duration(to: .now) < .milliseconds(800) {
+            #expect(tenLoads.hgetall == 10 && tenLoads.time <= 1, "\(tenLoads)")
+        }
         try await Task.sleep(for: .milliseconds(1100))
         #expect(try await delta(load) == (1, 1), "a second later, TIME again")
     }
