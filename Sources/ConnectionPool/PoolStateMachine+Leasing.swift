@@ -13,7 +13,7 @@ extension PoolStateMachine {
         leaseShared(clock: { now }, local: local)
     }
 
-    /// ``leaseShared(now:isLocal:)`` that reads the clock only when it needs the time (not on the fast path).
+    /// ``leaseShared(now:local:)`` that reads the clock only when it needs the time (not on the fast path).
     mutating func leaseShared(clock now: () -> Instant, local: ObjectIdentifier?) -> LeaseAttempt {
         guard lifecycle == .running else { return .failed(.shutdown, Actions()) }
         var pick = SharedPick()

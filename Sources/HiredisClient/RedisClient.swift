@@ -139,12 +139,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
     ///   ``ConnectionPoolError`` when no connection could be had (lease timeout, circuit open, shut down).
     public func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
         if let refusal = command.refusalOnSharedConnection { throw Self.refused(refusal) }
-        if let box = currentLoopLease {
-            return try await withLoopConnection(box) { connection in try await connection.send(command, timeout: timeout) }
-        }
-        return try await pool.withSharedConnection { connection in
-            try await connection.send(command, timeout: timeout)
-        }
+        return try await withSharedConnection { connection in try await connection.send(command, timeout: timeout) }
     }
 
     /// Sends commands contiguously on one shared connection and returns every reply in order. A `MULTI … EXEC`
@@ -152,12 +147,14 @@ public final class RedisClient: Service, RedisCommandExecutor {
     /// - Throws: like ``send(_:timeout:)``; error replies are returned, not thrown.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         if let refusal = commands.refusalOnSharedConnection { throw Self.refused(refusal) }
-        if let box = currentLoopLease {
-            return try await withLoopConnection(box) { connection in try await connection.pipeline(commands, timeout: timeout) }
-        }
-        return try await pool.withSharedConnection { connection in
-            try await connection.pipeline(commands, timeout: timeout)
-        }
+        return try await withSharedConnection { connection in try await connection.pipeline(commands, timeout: timeout) }
+    }
+
+    /// Runs `body` on a shared connection: the caller's event loop's use when it runs on one (see ``LoopLease``),
+    /// else one taken from the pool for this call.
+    private func withSharedConnection<Result>(_ body: (RedisConnection) async throws -> Result) async throws -> Result {
+        if let box = currentLoopLease { return try await withLoopConnection(box, body) }
+        return try await pool.withSharedConnection(body)
     }
 
     /// Runs `body` with a connection nobody else uses until it returns (for WATCH/MULTI, blocking commands with

@@ -257,7 +257,7 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    func submitBatch(_ commands: [RedisCommand], timeout: Duration?, replyCount: Int? = nil) async throws -> [RedisReply] {
+    func submitBatch(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         var payload: [UInt8]
         if commands.count == 1 {
@@ -268,7 +268,7 @@ public final class RedisConnection: Sendable {
             for command in commands { payload.append(contentsOf: command.encoded) }
         }
         let pending = PendingCommand(
-            payload: payload, replyCount: replyCount ?? commands.count, timeout: timeout ?? configuration.timeouts.command)
+            payload: payload, replyCount: commands.count, timeout: timeout ?? configuration.timeouts.command)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 if pending.attach(.batch(continuation)) { enqueue(pending) }

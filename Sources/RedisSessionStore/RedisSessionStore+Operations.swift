@@ -87,15 +87,8 @@ extension RedisSessionStore {
         let now: Int64
         let fields: [RedisReply]
         if clock.now() != nil {
-            let reply: RedisReply
-            do {
-                reply = try await redis.send(read, timeout: nil)
-            } catch let error as RedisError where error.code == .server {
-                return .needsScript  // as in the pipeline below: the script decides (and reports) what the key holds
-            } catch {
-                throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
-            }
-            guard let array = reply.array, let estimated = clock.now() else { return .needsScript }
+            // An error reply (say, WRONGTYPE) is no array: the script decides, and reports, what the key holds.
+            guard let array = try await send(read).array, let estimated = clock.now() else { return .needsScript }
             (now, fields) = (estimated, array)
         } else {
             let sentAt = ContinuousClock.now

@@ -95,6 +95,17 @@ public final class RedisSessionStore: SessionStore {
         }
     }
 
+    /// Sends one command; an error reply is returned (as by ``pipeline(_:)``), other failures become `.unavailable`.
+    func send(_ command: RedisCommand) async throws(SessionStoreError) -> RedisReply {
+        do {
+            return try await redis.send(command, timeout: nil)
+        } catch let error as RedisError where error.serverError != nil {
+            return .error(error.serverError!)
+        } catch {
+            throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
+        }
+    }
+
     /// Runs a script; Redis or pool failures become `.unavailable` so callers fail closed.
     func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(SessionStoreError) -> [RedisReply] {
         do {

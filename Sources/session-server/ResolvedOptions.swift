@@ -38,16 +38,15 @@ struct ResolvedOptions {
             guard let parsed = ServerDuration(argument: text) else { throw ValidationError("\(name): not a duration: \(text)") }
             return parsed.duration
         }
+        func integer(_ option: Int?, _ name: String, _ what: String = "a number") throws -> Int? {
+            if let option { return option }
+            guard let text = env(name) else { return nil }
+            guard let value = Int(text) else { throw ValidationError("\(name): not \(what): \(text)") }
+            return value
+        }
 
         host = command.host ?? env("SESSION_HOST") ?? "127.0.0.1"
-        if let port = command.port {
-            self.port = port
-        } else if let text = env("SESSION_PORT") {
-            guard let port = Int(text) else { throw ValidationError("SESSION_PORT: not a port: \(text)") }
-            self.port = port
-        } else {
-            port = 8080
-        }
+        port = try integer(command.port, "SESSION_PORT", "a port") ?? 8080
         guard (0...65535).contains(port) else { throw ValidationError("port out of range: \(port)") }
         memory = command.memory || flag("SESSION_MEMORY")
         redisURL = command.redisURL ?? env("SESSION_REDIS_URL")
@@ -110,30 +109,17 @@ struct ResolvedOptions {
         settings.rotation.revokeOnSuspectedTheft = command.revokeOnTheft || flag("SESSION_REVOKE_ON_THEFT")
         // The store's default (32) suits real accounts; the demo's alice and bob are shared by hundreds of virtual users.
         settings.maximumSessionsPerUser = Self.demoSessionsPerUser
-        if let limit = command.maxSessionsPerUser {
-            settings.maximumSessionsPerUser = limit
-        } else if let text = env("SESSION_MAX_SESSIONS_PER_USER") {
-            guard let limit = Int(text) else { throw ValidationError("SESSION_MAX_SESSIONS_PER_USER: not a number: \(text)") }
+        if let limit = try integer(command.maxSessionsPerUser, "SESSION_MAX_SESSIONS_PER_USER") {
             settings.maximumSessionsPerUser = limit
         }
         do { try settings.validate() } catch { throw ValidationError("invalid session settings: \(error)") }
         sessionConfiguration = settings
 
-        if let threads = command.eventLoopThreads {
-            eventLoopThreads = threads
-        } else if let text = env("SESSION_EVENT_LOOP_THREADS") {
-            guard let threads = Int(text) else { throw ValidationError("SESSION_EVENT_LOOP_THREADS: not a number: \(text)") }
-            eventLoopThreads = threads
-        }
+        eventLoopThreads = try integer(command.eventLoopThreads, "SESSION_EVENT_LOOP_THREADS")
         if let threads = eventLoopThreads, !(1...256).contains(threads) {
             throw ValidationError("event-loop threads must be within 1...256: \(threads)")
         }
-        if let count = command.redisConnections {
-            redisConnections = count
-        } else if let text = env("SESSION_REDIS_CONNECTIONS") {
-            guard let count = Int(text) else { throw ValidationError("SESSION_REDIS_CONNECTIONS: not a number: \(text)") }
-            redisConnections = count
-        }
+        redisConnections = try integer(command.redisConnections, "SESSION_REDIS_CONNECTIONS")
         if let count = redisConnections, !(1...1024).contains(count) {
             throw ValidationError("Redis connections must be within 1...1024: \(count)")
         }
