@@ -17,17 +17,19 @@ extension RedisCommand {
     /// `CLIENT` subcommands that change the reply stream or the connection's identity.
     static let connectionStateClientSubcommands: Set<String> = ["REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"]
 
-    /// A bit per name length among the refused names (and `CLIENT`, `XREAD…`): most commands (`GET`, `SET`,
-    /// `EVALSHA`…) are ruled out by their length alone, without hashing.
-    private static let candidateLengths: UInt64 = connectionStateCommands.union(blockingCommands)
-        .union(["CLIENT", "XREAD", "XREADGROUP"])
-        .reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
+    /// The refused names (and `CLIENT`, `XREAD…`, refused with some arguments), by name length: a command is matched
+    /// against the few names of its length, without uppercasing or hashing its name.
+    private static let candidatesByLength: [[String]] = {
+        let names = connectionStateCommands.union(blockingCommands).union(["CLIENT", "XREAD", "XREADGROUP"])
+        var byLength = [[String]](repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
+        for name in names.sorted() { byLength[name.utf8.count].append(name) }
+        return byLength
+    }()
 
     /// Why this command may not run on a shared connection, or `nil` when it may.
     var refusalOnSharedConnection: String? {
         let length = name.utf8.count
-        guard length < 64, Self.candidateLengths & (1 << UInt64(length)) != 0 else { return nil }
-        let upper = name.utf8.contains(where: { (97...122).contains($0) }) ? name.uppercased() : name
+        guard length < Self.candidatesByLength.count, let upper = Self.candidatesByLength[length].first(where: isNamed) else { return nil }
         if Self.connectionStateCommands.contains(upper) {
             return "\(upper) changes the connection's state or reply stream"
         }

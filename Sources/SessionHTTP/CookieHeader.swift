@@ -16,26 +16,36 @@ package enum CookieHeader {
     /// and tabs around names and values are ignored. A value becomes a candidate only if it is a well-formed token.
     package static func sessionTokens(named name: String, in headers: [String]) -> [String] {
         var found: [String] = []
-        for header in headers {
-            let bytes = header.utf8
-            var start = bytes.startIndex
-            while start < bytes.endIndex {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
-                let pair = bytes[start..<end]
-                start = end < bytes.endIndex ? bytes.index(after: end) : end
-                guard let equals = pair.firstIndex(of: UInt8(ascii: "=")),
-                      trimmed(pair[pair.startIndex..<equals]).elementsEqual(name.utf8)
-                else { continue }
-                let value = Substring(trimmed(pair[bytes.index(after: equals)...]))
-                guard let token = SessionToken(value) else { continue }  // exact length and alphabet, no quotes
-                if !found.contains(token.rawValue) { found.append(token.rawValue) }
+        var name = name
+        name.withUTF8 { name in
+            for header in headers {
+                var header = header
+                header.withUTF8 { scan($0, name: name, into: &found) }
             }
         }
         return found
     }
 
+    /// Adds the distinct well-formed token values of cookie `name` in one header's bytes to `found`.
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, into found: inout [String]) {
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            let pair = bytes[start..<end]
+            start = end + 1
+            guard let equals = pair.firstIndex(of: UInt8(ascii: "=")),
+                  trimmed(pair[pair.startIndex..<equals]).elementsEqual(name)
+            else { continue }
+            let value = trimmed(pair[(equals + 1)...])
+            guard value.count == SessionToken.encodedLength,  // cheap refusal before building a string
+                  let token = SessionToken(String(decoding: value, as: UTF8.self))  // exact alphabet, no quotes
+            else { continue }
+            if !found.contains(token.rawValue) { found.append(token.rawValue) }
+        }
+    }
+
     /// Removes spaces and tabs around a cookie name or value.
-    private static func trimmed(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
+    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
         let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         guard let first = bytes.firstIndex(where: { !isBlank($0) }) else { return bytes[bytes.endIndex...] }
         let last = bytes.lastIndex(where: { !isBlank($0) })!

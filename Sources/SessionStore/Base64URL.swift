@@ -37,23 +37,31 @@ enum Base64URL {
     /// character outside the alphabet.
     static func decodeExact(_ text: Substring.UTF8View) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(text.count / 4 * 3)
-        var buffer: UInt32 = 0
-        var count = 0
-        for character in text {
-            let value = values[Int(character)]
-            guard value != 0xFF else { return nil }
-            buffer = buffer << 6 | UInt32(value)
-            count += 1
-            if count == 4 {
-                output.append(UInt8(truncatingIfNeeded: buffer >> 16))
-                output.append(UInt8(truncatingIfNeeded: buffer >> 8))
-                output.append(UInt8(truncatingIfNeeded: buffer))
-                buffer = 0
-                count = 0
+        // Tokens arrive as slices of native strings: decode their contiguous bytes in place when possible.
+        if let decoded = text.withContiguousStorageIfAvailable({ decodeExact(contiguous: $0) }) { return decoded }
+        return decodeExact(contiguous: Array(text))
+    }
+
+    /// ``decodeExact(_:)`` over contiguous bytes (their count a multiple of 4), straight into the array's storage.
+    private static func decodeExact(contiguous text: some RandomAccessCollection<UInt8>) -> [UInt8]? {
+        let values = Self.values
+        var valid = true
+        let output = [UInt8](unsafeUninitializedCapacity: text.count / 4 * 3) { output, count in
+            var index = text.startIndex
+            while index != text.endIndex {
+                var buffer: UInt32 = 0
+                for _ in 0..<4 {
+                    let value = values[Int(text[index])]
+                    valid = valid && value != 0xFF
+                    buffer = buffer << 6 | UInt32(value & 63)
+                    index = text.index(after: index)
+                }
+                output[count] = UInt8(truncatingIfNeeded: buffer >> 16)
+                output[count + 1] = UInt8(truncatingIfNeeded: buffer >> 8)
+                output[count + 2] = UInt8(truncatingIfNeeded: buffer)
+                count += 3
             }
         }
-        return output
+        return valid ? output : nil
     }
 }
