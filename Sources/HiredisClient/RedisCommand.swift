@@ -99,7 +99,7 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     /// Builds a command from its name and an array of arguments.
     public init(_ name: String, arguments: [any RedisArgument]) {
         self.name = name
-        var size = name.utf8.count + 1
+        var size = name.utf8.count + 1  // and the final 0
         for argument in arguments { size += argument.byteCount }
         self.encoded = withUnsafeTemporaryAllocation(of: Int.self, capacity: arguments.count + 1) { ends in
             var bytes: [UInt8] = []
@@ -110,6 +110,7 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
                 argument.appendBytes(to: &bytes)
                 ends[index + 1] = bytes.count
             }
+            bytes.append(0)  // never empty, so the buffer has an address (appended here, where the array is unique)
             return Self.format(bytes, ends: UnsafeBufferPointer(ends))
         }
     }
@@ -117,11 +118,10 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
     /// A short rendering for logs: the name only, never the arguments (they may hold secrets).
     public var description: String { name }
 
-    /// Encodes the arguments laid end to end in `bytes` (each ending at the offset in `ends`) with hiredis.
+    /// Encodes the arguments laid end to end in `bytes` (each ending at the offset in `ends`, then a 0 so that the
+    /// buffer has an address) with hiredis.
     private static func format(_ bytes: [UInt8], ends: UnsafeBufferPointer<Int>) -> [UInt8] {
-        var bytes = bytes
-        bytes.append(0) // never empty, so the buffer has an address
-        return bytes.withUnsafeBufferPointer { buffer in
+        bytes.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: ends.count) { argv in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: ends.count) { lengths in

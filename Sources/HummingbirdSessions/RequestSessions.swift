@@ -35,7 +35,12 @@ public final class RequestSessions: Sendable {
     let logger: Logger
     let state = Mutex(State())
 
+    /// The detached handle a request context starts with (shared: a detached handle never changes, because every
+    /// operation fails before touching its state), so that making a context allocates nothing for sessions.
+    public static let detached = RequestSessions()
+
     /// A detached handle: every operation fails until ``SessionsMiddleware`` replaces it with a bound one.
+    /// Prefer ``detached``.
     public init() {
         self.store = nil
         self.candidates = []

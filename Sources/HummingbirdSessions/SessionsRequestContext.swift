@@ -7,7 +7,7 @@ import Hummingbird
 /// ```swift
 /// struct AppContext: SessionsRequestContext {
 ///     var coreContext: CoreRequestContextStorage
-///     var sessions = RequestSessions()
+///     var sessions = RequestSessions.detached
 ///     init(source: Source) { coreContext = .init(source: source) }
 /// }
 /// ```
@@ -26,6 +26,6 @@ public struct BasicSessionsRequestContext: SessionsRequestContext {
     /// Creates the context for a request.
     public init(source: Source) {
         self.coreContext = .init(source: source)
-        self.sessions = RequestSessions()
+        self.sessions = .detached
     }
 }
