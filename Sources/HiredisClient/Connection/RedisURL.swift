@@ -6,6 +6,7 @@
 /// - `redis://[[user]:password@]host[:port][/db]` (host may be a name, IPv4, or `[IPv6]`; port defaults to 6379)
 /// - `rediss://…`, the same over TLS (the server's certificate is verified; see ``RedisTLSConfiguration``)
 /// - `unix:///path/to/socket[?db=N]` (also `redis+unix://` / `redis-socket://`, and `?password=` / `?user=`)
+/// - `redis-sentinel://…` and `redis-cluster://…` name deployments: see ``parseDeployment(_:)``
 ///
 /// User names and passwords may be percent-encoded.
 public enum RedisURL {
@@ -24,7 +25,9 @@ public enum RedisURL {
             configuration.tls = RedisTLSConfiguration()
             return configuration
         case "unix", "redis+unix", "redis-socket": return try parseUnix(String(rest), original: url)
-        default: throw .invalidURL(url, "unsupported scheme '\(scheme)': use redis://, rediss:// or unix://")
+        case "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster":
+            throw .invalidURL(url, "\(scheme):// names a deployment, not one server: parse it with RedisURL.parseDeployment")
+        default: throw .invalidURL(url, "unsupported scheme '\(scheme)': use redis://, rediss://, unix://, redis-sentinel:// or redis-cluster://")
         }
     }
 
@@ -56,7 +59,7 @@ public enum RedisURL {
         return configuration
     }
 
-    private static func parseUserInfo(_ info: Substring, original: String) throws(RedisError) -> RedisConnectionConfiguration.Authentication? {
+    static func parseUserInfo(_ info: Substring, original: String) throws(RedisError) -> RedisConnectionConfiguration.Authentication? {
         let user: Substring
         let password: Substring
         if let colon = info.firstIndex(of: ":") {
@@ -77,7 +80,7 @@ public enum RedisURL {
         return .init(username: decodedUser.isEmpty ? nil : decodedUser, password: decodedPassword)
     }
 
-    private static func parseHostPort(_ authority: Substring, original: String) throws(RedisError) -> (String, Int) {
+    static func parseHostPort(_ authority: Substring, original: String, defaultPort: Int = 6379) throws(RedisError) -> (String, Int) {
         var host: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {
@@ -100,7 +103,7 @@ public enum RedisURL {
         if host.isEmpty { throw .invalidURL(original, "missing host") }
         let allowed = host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._:".contains($0)) }
         if !allowed { throw .invalidURL(original, "host '\(host)' has characters a host name cannot have") }
-        var port = 6379
+        var port = defaultPort
         if let portText {
             guard let value = Int(portText), portText.allSatisfy(\.isNumber), (1...65535).contains(value) else {
                 throw .invalidURL(original, "port '\(portText)' is not a number in 1...65535")
