@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 
 /// A `redis-server` child process on a free loopback port (and a Unix socket), for tests and the bench's
-/// embedded default. It is killed when the value is deinitialised.
+/// embedded default, or a `redis-sentinel` (``startSentinel(monitoringPort:primaryName:quorum:downAfter:failoverTimeout:)``).
+/// It is killed when the value is deinitialised.
 ///
 /// ```swift
 /// let server = try await RedisServerProcess.start()
@@ -30,6 +31,8 @@ public final class RedisServerProcess: Sendable {
     public let extraArguments: [String]
     /// The TLS port, when started with ``start(extraArguments:tls:requireClientCertificates:)`` and certificates.
     public let tlsPort: Int?
+    /// Whether this is a `redis-sentinel` (``startSentinel(monitoringPort:primaryName:quorum:downAfter:failoverTimeout:)``).
+    public let isSentinel: Bool
     private let process: ProcessBox
 
     /// `redis://127.0.0.1:PORT`.
@@ -41,9 +44,10 @@ public final class RedisServerProcess: Sendable {
     /// The process ID of the running server (it changes with ``restart()``).
     public var processIdentifier: Int32 { process.processIdentifier }
 
-    private init(port: Int, tlsPort: Int?, directory: String, extraArguments: [String], process: ProcessBox) {
+    private init(port: Int, tlsPort: Int?, directory: String, extraArguments: [String], isSentinel: Bool = false, process: ProcessBox) {
         self.port = port
         self.tlsPort = tlsPort
+        self.isSentinel = isSentinel
         self.directory = directory
         self.extraArguments = extraArguments
         self.process = process
@@ -117,7 +121,7 @@ public final class RedisServerProcess: Sendable {
 
     /// Starts the server again on the same port after ``kill()`` or ``stop()``.
     public func restart() async throws {
-        let box = try await Self.launch(port: port, directory: directory, extraArguments: extraArguments)
+        let box = try await Self.launch(port: port, directory: directory, extraArguments: extraArguments, sentinel: isSentinel)
         process.replace(with: box)
     }
 
@@ -132,26 +136,75 @@ public final class RedisServerProcess: Sendable {
         return nil
     }
 
-    private static func launch(port: Int, directory: String, extraArguments: [String]) async throws -> ProcessBox {
+    /// Starts a `redis-sentinel` on a free loopback port that monitors the primary on `monitoringPort` of 127.0.0.1,
+    /// and waits until it accepts connections (it finds the replicas and the other sentinels by itself, within
+    /// seconds).
+    /// - Parameters:
+    ///   - monitoringPort: the primary's port.
+    ///   - primaryName: the name clients ask for (`redis-sentinel://…/<name>`).
+    ///   - quorum: how many sentinels must agree that the primary is down.
+    ///   - downAfter: `down-after-milliseconds`: how long the primary may be silent before it counts as down.
+    ///   - failoverTimeout: `failover-timeout`.
+    /// - Throws: ``StartError`` when it does not come up within 10 seconds.
+    public static func startSentinel(
+        monitoringPort: Int, primaryName: String = "mymaster", quorum: Int = 2,
+        downAfter: Duration = .seconds(1), failoverTimeout: Duration = .seconds(5)
+    ) async throws -> RedisServerProcess {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("redis-sentinel-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func milliseconds(_ duration: Duration) -> Int64 {
+            duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        }
+        // Sentinel rewrites its configuration file as it learns the deployment: it must be a file of its own.
+        let configuration = """
+            sentinel monitor \(primaryName) 127.0.0.1 \(monitoringPort) \(quorum)
+            sentinel down-after-milliseconds \(primaryName) \(milliseconds(downAfter))
+            sentinel failover-timeout \(primaryName) \(milliseconds(failoverTimeout))
+            sentinel parallel-syncs \(primaryName) 1
+
+            """
+        try configuration.write(toFile: directory + "/sentinel.conf", atomically: true, encoding: .utf8)
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort()
+            do {
+                let box = try await launch(port: port, directory: directory, extraArguments: [], sentinel: true)
+                return RedisServerProcess(port: port, tlsPort: nil, directory: directory, extraArguments: [], isSentinel: true, process: box)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? StartError(description: "redis-sentinel did not start")
+    }
+
+    private static func launch(port: Int, directory: String, extraArguments: [String], sentinel: Bool = false) async throws -> ProcessBox {
         guard let executable = executablePath() else {
             throw StartError(description: "redis-server is not installed: run `apt-get install -y redis-server` "
                 + "(or pass --redis URL to use a server you run)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", directory, "--logfile", directory + "/redis.log",
-            "--unixsocket", directory + "/redis.sock", "--unixsocketperm", "700", "--daemonize", "no",
-            "--enable-debug-command", "local",
-        ] + extraArguments
+        if sentinel {
+            process.arguments = [
+                directory + "/sentinel.conf", "--sentinel", "--port", "\(port)", "--bind", "127.0.0.1",
+                "--dir", directory, "--logfile", directory + "/redis.log", "--daemonize", "no",
+            ] + extraArguments
+        } else {
+            process.arguments = [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", directory, "--logfile", directory + "/redis.log",
+                "--unixsocket", directory + "/redis.sock", "--unixsocketperm", "700", "--daemonize", "no",
+                "--enable-debug-command", "local",
+            ] + extraArguments
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try ChildProcesses.run(process)
         let box = ProcessBox(process)
         for _ in 0..<200 {
-            // Redis binds its TCP port a moment before it creates the Unix socket: wait for both.
-            if canConnect(port: port) && FileManager.default.fileExists(atPath: directory + "/redis.sock") { return box }
+            // Redis binds its TCP port a moment before it creates the Unix socket: wait for both (a sentinel has none).
+            if canConnect(port: port) && (sentinel || FileManager.default.fileExists(atPath: directory + "/redis.sock")) { return box }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(25))
         }

@@ -1,0 +1,92 @@
+// RedisClusterProcesses: a real Redis Cluster (primaries with replicas) of redis-server processes on loopback.
+
+import Foundation
+
+/// A Redis Cluster on free loopback ports, built with `redis-cli --cluster create`: for tests and the bench.
+///
+/// ```swift
+/// let cluster = try await RedisClusterProcesses.start()      // 3 primaries, 1 replica each
+/// let deployment = try RedisURL.parseDeployment(cluster.url)  // redis-cluster://127.0.0.1:…,…
+/// …
+/// await cluster.stop()   // or let it go: each node is killed when released
+/// ```
+public final class RedisClusterProcesses: Sendable {
+    /// Every node, in the order given to `redis-cli --cluster create` (which makes the first ones primaries).
+    public let nodes: [RedisServerProcess]
+    /// How many of the nodes are primaries (when all are up).
+    public let primaryCount: Int
+
+    /// `redis-cluster://127.0.0.1:PORT,…` naming every node as a seed.
+    public var url: String { "redis-cluster://" + nodes.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") }
+
+    private init(nodes: [RedisServerProcess], primaryCount: Int) {
+        self.nodes = nodes
+        self.primaryCount = primaryCount
+    }
+
+    /// Starts the nodes, makes them a cluster and waits until every node reports `cluster_state:ok` and every replica
+    /// is in sync with its primary.
+    /// - Parameters:
+    ///   - primaries: how many primaries share the 16,384 slots (at least 3, as `redis-cli` requires).
+    ///   - replicasPerPrimary: replicas of each primary.
+    ///   - nodeTimeout: `cluster-node-timeout`: how long a node may be unreachable before a failover starts.
+    ///   - extraArguments: more `redis-server` options for every node (`--appendonly yes`, …).
+    /// - Throws: ``RedisServerProcess/StartError`` when a node or `redis-cli` fails, or the cluster does not settle
+    ///   within 60 seconds.
+    public static func start(
+        primaries: Int = 3, replicasPerPrimary: Int = 1, nodeTimeout: Duration = .seconds(1), extraArguments: [String] = []
+    ) async throws -> RedisClusterProcesses {
+        precondition(primaries >= 3 && replicasPerPrimary >= 0)
+        let milliseconds = nodeTimeout.components.seconds * 1000 + nodeTimeout.components.attoseconds / 1_000_000_000_000_000
+        let arguments = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                         "--cluster-node-timeout", "\(milliseconds)"] + extraArguments
+        var nodes: [RedisServerProcess] = []
+        for _ in 0..<primaries * (1 + replicasPerPrimary) {
+            nodes.append(try await RedisServerProcess.start(extraArguments: arguments))
+        }
+        let cluster = RedisClusterProcesses(nodes: nodes, primaryCount: primaries)
+        try await RedisCommandLine.run(
+            ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" }
+                + ["--cluster-replicas", "\(replicasPerPrimary)", "--cluster-yes"],
+            timeout: .seconds(60))
+        try await cluster.waitUntilSettled(timeout: .seconds(60))
+        return cluster
+    }
+
+    /// Waits until every node reports `cluster_state:ok` and sees every other node in its role (no handshake, no
+    /// failure flag), and every replica's link to its primary is up.
+    public func waitUntilSettled(timeout: Duration = .seconds(30)) async throws {
+        for node in nodes {
+            try await RedisCommandLine.wait(timeout: timeout, "node \(node.port) did not report cluster_state:ok") {
+                guard let info = try? await RedisCommandLine.run(["-p", "\(node.port)", "CLUSTER", "INFO"]),
+                      let table = try? await RedisCommandLine.run(["-p", "\(node.port)", "CLUSTER", "NODES"])
+                else { return false }
+                let flags = table.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(2).first }
+                return info.contains("cluster_state:ok") && flags.count == nodes.count
+                    && flags.filter { $0.contains("master") }.count == primaryCount
+                    && flags.allSatisfy { !$0.contains("fail") && !$0.contains("handshake") && !$0.contains("noaddr") }
+            }
+            try await RedisCommandLine.wait(timeout: timeout, "replica \(node.port) did not sync with its primary") {
+                guard let info = try? await RedisCommandLine.run(["-p", "\(node.port)", "INFO", "replication"]) else { return false }
+                return info.contains("role:master") || info.contains("master_link_status:up")
+            }
+        }
+    }
+
+    /// The ports of the nodes that are primaries now (failovers change them), as `CLUSTER NODES` on `port` sees it.
+    public func primaryPorts(askingPort port: Int? = nil) async throws -> [Int] {
+        let text = try await RedisCommandLine.run(["-p", "\(port ?? nodes[0].port)", "CLUSTER", "NODES"])
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 2, fields[2].contains("master"), !fields[2].contains("fail"),
+                  let address = fields[1].split(separator: "@").first, let colon = address.lastIndex(of: ":")
+            else { return nil }
+            return Int(address[address.index(after: colon)...])
+        }.sorted()
+    }
+
+    /// Stops every node.
+    public func stop() async {
+        for node in nodes { await node.stop() }
+    }
+}
