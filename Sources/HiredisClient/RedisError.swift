@@ -30,7 +30,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         fileprivate enum Base: Sendable, Hashable {
             case invalidURL, invalidConfiguration, connectFailed, connectTimeout, authenticationFailed
             case io, protocolViolation, commandTimeout, connectionClosed, server, unexpectedReply
-            case transactionAborted, tls, notAllowedHere
+            case transactionAborted, tls, notAllowedHere, noPrimary
         }
         fileprivate let base: Base
 
@@ -66,6 +66,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         /// or its reply stream (`SUBSCRIBE`, `MONITOR`, `SELECT`, `CLIENT REPLY`…) or it blocks (`BLPOP`…), which a
         /// shared connection cannot allow. Use an exclusive connection, or ``RedisClient/subscribe(to:)``.
         public static let notAllowedHere = Code(base: .notAllowedHere)
+        /// No primary could be found: no sentinel answered or knew the primary's name, or the address they gave did
+        /// not answer `ROLE` as a primary (a failover in progress). Retrying later may succeed.
+        public static let noPrimary = Code(base: .noPrimary)
 
         public var description: String { "\(base)" }
     }

@@ -1,0 +1,114 @@
+// SentinelResolver: finds a Sentinel-watched primary: ask the sentinels in turn, then check the answer with ROLE.
+
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// Finds the current primary of a deployment watched by Redis Sentinel, as Redis's guidelines for Sentinel clients
+/// describe: ask each sentinel in turn `SENTINEL get-master-addr-by-name` (the one that answered last time first),
+/// then connect to the address it gives and check with `ROLE` that it is a primary (right after a failover, a
+/// sentinel may still name the old one, and a demoted primary comes back as a replica).
+final class SentinelResolver: Sendable {
+    typealias Endpoint = RedisConnectionConfiguration.Endpoint
+
+    let configuration: RedisSentinelConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let sslContext: NIOSSLContext?
+    private let logger: Logger
+    /// The sentinels, the one that answered last first.
+    private let order: Mutex<[Endpoint]>
+
+    init(configuration: RedisSentinelConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) throws(RedisError) {
+        guard !configuration.sentinels.isEmpty else {
+            throw RedisError(.invalidConfiguration, "a Sentinel deployment needs at least one sentinel")
+        }
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.sslContext = try configuration.node.tls.map { tls throws(RedisError) in try tls.makeContext() }
+        self.logger = logger
+        self.order = Mutex(configuration.sentinels)
+    }
+
+    /// The sentinels in the order they will be asked.
+    var sentinels: [Endpoint] { order.withLock(annotatedBy: self) { $0 } }
+
+    /// The primary's address, as the first sentinel that knows it says, checked with `ROLE`.
+    /// - Throws: ``RedisError`` `.noPrimary` naming why each sentinel failed (never a password), or when the named
+    ///   node is not (or not yet) a primary.
+    func resolvePrimary() async throws(RedisError) -> Endpoint {
+        var failures: [String] = []
+        for sentinel in sentinels {
+            let address: Endpoint
+            do {
+                guard let answer = try await askSentinel(sentinel) else {
+                    failures.append("\(sentinel): does not know '\(configuration.primaryName)'")
+                    continue
+                }
+                address = answer
+            } catch {
+                failures.append("\(sentinel): \(error.code) (\(error.message))")
+                continue
+            }
+            promote(sentinel)
+            let role: String?
+            do {
+                role = try await self.role(of: address)
+            } catch {
+                throw RedisError(.noPrimary, "\(address), named primary of '\(configuration.primaryName)' by \(sentinel), "
+                    + "does not answer: \(error.code) (\(error.message))")
+            }
+            guard role == "master" else {
+                throw RedisError(.noPrimary, "\(address), named primary of '\(configuration.primaryName)' by \(sentinel), "
+                    + "answers ROLE as \(role ?? "nothing"): a failover is under way")
+            }
+            return address
+        }
+        throw RedisError(.noPrimary, "no sentinel named a primary for '\(configuration.primaryName)': " + failures.joined(separator: "; "))
+    }
+
+    /// `SENTINEL get-master-addr-by-name`: the address, or `nil` when this sentinel does not watch the name.
+    private func askSentinel(_ sentinel: Endpoint) async throws(RedisError) -> Endpoint? {
+        let connection = try await RedisConnection.connect(
+            configuration: configuration.sentinelConnection(sentinel), sslContext: sslContext,
+            eventLoopGroup: eventLoopGroup, logger: logger)
+        defer { connection.close() }
+        let reply: RedisReply
+        do {
+            reply = try await connection.send("SENTINEL", "get-master-addr-by-name", configuration.primaryName)
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.connectionClosed, "\(error)")
+        }
+        if reply.isNull { return nil }
+        guard let parts = reply.array, parts.count == 2, let host = parts[0].string, !host.isEmpty,
+              let port = parts[1].int, (1...65535).contains(port)
+        else { throw RedisError.unexpectedReply(reply, expected: "[host, port]") }
+        return .tcp(host: host, port: port)
+    }
+
+    /// Connects to `address` as a data node and asks its `ROLE` (`master`, `slave`…).
+    private func role(of address: Endpoint) async throws(RedisError) -> String? {
+        var node = configuration.node
+        node.endpoint = address
+        let connection = try await RedisConnection.connect(
+            configuration: node, sslContext: sslContext, eventLoopGroup: eventLoopGroup, logger: logger)
+        defer { connection.close() }
+        do {
+            return try await connection.send("ROLE").array?.first?.string
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.connectionClosed, "\(error)")
+        }
+    }
+
+    /// Asks `sentinel` first from now on.
+    private func promote(_ sentinel: Endpoint) {
+        order.withLock(annotatedBy: self) { order in
+            guard let index = order.firstIndex(of: sentinel), index > 0 else { return }
+            order.insert(order.remove(at: index), at: 0)
+        }
+    }
+}
