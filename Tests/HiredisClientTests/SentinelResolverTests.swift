@@ -8,10 +8,10 @@ import Testing
 
 @Suite("Sentinel: finding the primary")
 struct SentinelResolverTests {
-    private func resolver(_ sentinels: [RedisConnectionConfiguration.Endpoint], name: String = "mymaster") throws -> SentinelResolver {
+    private func resolver(_ sentinels: [RedisConnectionConfiguration.Endpoint], name: String = "mymaster") -> SentinelResolver {
         var node = RedisConnectionConfiguration()
         node.timeouts.connect = .milliseconds(500)
-        return try SentinelResolver(
+        return SentinelResolver(
             configuration: .init(sentinels: sentinels, primaryName: name, node: node),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
     }
@@ -21,11 +21,11 @@ struct SentinelResolverTests {
         let deployment = try await RedisSentinelProcesses.start()
         let dead = RedisConnectionConfiguration.Endpoint.tcp(host: "127.0.0.1", port: try RedisServerProcess.freeLoopbackPort())
         let live = deployment.sentinels.map { RedisConnectionConfiguration.Endpoint.tcp(host: "127.0.0.1", port: $0.port) }
-        let resolver = try resolver([dead] + live)
-        #expect(try await resolver.resolvePrimary() == .tcp(host: "127.0.0.1", port: deployment.dataNodes[0].port))
+        let resolver = resolver([dead] + live)
+        #expect(try await resolver.resolvePrimary(sslContext: nil) == .tcp(host: "127.0.0.1", port: deployment.dataNodes[0].port))
         #expect(resolver.sentinels.first == live[0], "the sentinel that answered is asked first next time")
 
-        let unknown = await #expect(throws: RedisError.self) { try await self.resolver(live, name: "nosuch").resolvePrimary() }
+        let unknown = await #expect(throws: RedisError.self) { try await self.resolver(live, name: "nosuch").resolvePrimary(sslContext: nil) }
         #expect(unknown?.code == .noPrimary && unknown?.message.contains("does not know 'nosuch'") == true)
 
         // The primary dies: until the sentinels promote the replica, resolution fails with noPrimary (never the dead
@@ -36,7 +36,7 @@ struct SentinelResolverTests {
         var found: RedisConnectionConfiguration.Endpoint?
         while found == nil, ContinuousClock.now - killedAt < .seconds(30) {
             do {
-                found = try await resolver.resolvePrimary()
+                found = try await resolver.resolvePrimary(sslContext: nil)
             } catch {
                 #expect(error.code == .noPrimary, "\(error)")
                 try await Task.sleep(for: .milliseconds(100))
@@ -45,7 +45,7 @@ struct SentinelResolverTests {
         #expect(found == replica)
 
         for sentinel in deployment.sentinels { await sentinel.kill() }
-        let down = await #expect(throws: RedisError.self) { try await resolver.resolvePrimary() }
+        let down = await #expect(throws: RedisError.self) { try await resolver.resolvePrimary(sslContext: nil) }
         #expect(down?.code == .noPrimary && down?.message.contains("connectFailed") == true, "\(String(describing: down))")
         await deployment.stop()
     }

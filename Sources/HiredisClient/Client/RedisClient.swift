@@ -14,11 +14,30 @@ public struct RedisClientConfiguration: Sendable {
     public var connection: RedisConnectionConfiguration
     /// Pool sizing, lease timeout, keep-alive, back-off and circuit breaker (see ``ConnectionPoolConfiguration``).
     public var pool: ConnectionPoolConfiguration
+    /// When set, every connection goes to the primary these sentinels name (``connection`` then describes how to
+    /// reach it: credentials, database, TLS, timeouts; its endpoint is not used). See ``RedisClient`` for how the
+    /// client follows a failover.
+    public var sentinel: RedisSentinelConfiguration?
 
     /// Creates a configuration. A `pool` given here is used as it is (its metric labels included).
     public init(connection: RedisConnectionConfiguration = .init(), pool: ConnectionPoolConfiguration = Self.defaultPool) {
         self.connection = connection
         self.pool = pool
+    }
+
+    /// Creates a configuration for a deployment: one server, or a primary found through Sentinel.
+    /// - Throws: ``RedisError`` `.invalidConfiguration` for a Redis Cluster, which this client does not route yet.
+    public init(deployment: RedisDeployment, pool: ConnectionPoolConfiguration = Self.defaultPool) throws(RedisError) {
+        switch deployment {
+        case .standalone(let connection):
+            self.init(connection: connection, pool: pool)
+        case .sentinel(let sentinel):
+            self.init(connection: sentinel.node, pool: pool)
+            self.sentinel = sentinel
+        case .cluster:
+            throw RedisError(.invalidConfiguration, "RedisClient does not route commands over a Redis Cluster yet: "
+                + "use a redis:// or redis-sentinel:// URL")
+        }
     }
 
     /// The pool defaults of a Redis client: ``ConnectionPoolConfiguration``'s, with metrics labelled `redis_pool_…`.
@@ -28,10 +47,11 @@ public struct RedisClientConfiguration: Sendable {
         return pool
     }
 
-    /// Creates a configuration from a Redis URL with default pool settings.
-    /// - Throws: ``RedisError`` `.invalidURL`.
+    /// Creates a configuration from a Redis URL (`redis://`, `rediss://`, `unix://`, `redis-sentinel://`; see
+    /// ``RedisURL/parseDeployment(_:)``) with default pool settings.
+    /// - Throws: ``RedisError`` `.invalidURL`, or `.invalidConfiguration` for a `redis-cluster://` URL.
     public init(url: String) throws(RedisError) {
-        self.init(connection: try RedisConnectionConfiguration(url: url))
+        try self.init(deployment: try RedisURL.parseDeployment(url))
     }
 }
 
@@ -74,7 +94,8 @@ public final class RedisClient: Service, RedisCommandExecutor {
         logger: Logger = Logger(label: "redis")
     ) {
         self.configuration = configuration
-        self.factory = RedisConnectionFactory(configuration: configuration.connection, eventLoopGroup: eventLoopGroup)
+        self.factory = RedisConnectionFactory(
+            configuration: configuration.connection, sentinel: configuration.sentinel, eventLoopGroup: eventLoopGroup, logger: logger)
         self.logger = logger
         var loopLeases: [ObjectIdentifier: NIOLoopBoundBox<LoopLease>] = [:]
         for loop in eventLoopGroup.makeIterator() {
@@ -91,7 +112,15 @@ public final class RedisClient: Service, RedisCommandExecutor {
             shutDown.store(true, ordering: .relaxed)
             closeSubscriptions()
         }
-        try await pool.run()
+        guard factory.resolver != nil else {
+            try await pool.run()
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.followSwitchMaster() }
+            try await pool.run()
+            group.cancelAll()
+        }
     }
 
     /// Starts a graceful shutdown: new commands are refused, commands in flight finish, connections close, and
@@ -139,7 +168,18 @@ public final class RedisClient: Service, RedisCommandExecutor {
     ///   ``ConnectionPoolError`` when no connection could be had (lease timeout, circuit open, shut down).
     public func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
         if let refusal = command.refusalOnSharedConnection { throw Self.refused(refusal) }
-        return try await withSharedConnection { connection in try await connection.send(command, timeout: timeout) }
+        guard factory.resolver != nil else {
+            return try await withSharedConnection { connection in try await connection.send(command, timeout: timeout) }
+        }
+        return try await followingPrimary {
+            try await withSharedConnection { connection in
+                do {
+                    return try await connection.send(command, timeout: timeout)
+                } catch let error as RedisError where error.serverError.map(Self.isReadOnly) == true {
+                    throw NotPrimary(connection: connection, error: error)
+                }
+            }
+        }
     }
 
     /// Sends commands contiguously on one shared connection and returns every reply in order. A `MULTI … EXEC`
@@ -147,7 +187,18 @@ public final class RedisClient: Service, RedisCommandExecutor {
     /// - Throws: like ``send(_:timeout:)``; error replies are returned, not thrown.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         if let refusal = commands.refusalOnSharedConnection { throw Self.refused(refusal) }
-        return try await withSharedConnection { connection in try await connection.pipeline(commands, timeout: timeout) }
+        guard factory.resolver != nil else {
+            return try await withSharedConnection { connection in try await connection.pipeline(commands, timeout: timeout) }
+        }
+        return try await followingPrimary {
+            try await withSharedConnection { connection in
+                let replies = try await connection.pipeline(commands, timeout: timeout)
+                for case .error(let error) in replies where Self.isReadOnly(error) {
+                    throw NotPrimary(connection: connection, error: .server(error))
+                }
+                return replies
+            }
+        }
     }
 
     /// Runs `body` on a shared connection: the caller's event loop's use when it runs on one (see ``LoopLease``),
@@ -217,33 +268,87 @@ public final class RedisClient: Service, RedisCommandExecutor {
     }
 }
 
-/// Opens pool connections and checks idle ones with PING; builds the TLS context once for all of them.
+/// Opens pool connections and checks idle ones with PING; builds the TLS context once for all of them. With Sentinel,
+/// each connection goes to the primary the sentinels name now, and is checked with `ROLE` before the pool gets it.
 struct RedisConnectionFactory: ConnectionFactory {
     let configuration: RedisConnectionConfiguration
     let eventLoopGroup: any EventLoopGroup
+    /// Finds the primary, for a Sentinel deployment.
+    let resolver: SentinelResolver?
     private let tlsContext = TLSContextCache()
+    /// The connections open now, for ``retireAll()``.
+    private let open = OpenConnections()
 
     /// Spreads connections evenly over the group's loops, so that every loop has one of its own to offer.
     private let loops: LoopBalancer
 
-    init(configuration: RedisConnectionConfiguration, eventLoopGroup: any EventLoopGroup) {
+    init(configuration: RedisConnectionConfiguration, sentinel: RedisSentinelConfiguration? = nil, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.loops = LoopBalancer(eventLoopGroup)
+        self.resolver = sentinel.map { sentinel in
+            // The data nodes are reached as `configuration` says (the caller may have tuned it after parsing a URL).
+            let watched = RedisSentinelConfiguration(
+                sentinels: sentinel.sentinels, primaryName: sentinel.primaryName, node: configuration,
+                sentinelAuthentication: sentinel.sentinelAuthentication)
+            return SentinelResolver(configuration: watched, eventLoopGroup: eventLoopGroup, logger: logger)
+        }
     }
 
     func makeConnection(id: Int, logger: Logger) async throws -> RedisConnection {
+        var target = configuration
+        var namedBy: RedisConnectionConfiguration.Endpoint?
+        if let resolver {
+            (target.endpoint, namedBy) = try await resolver.primaryAddress(sslContext: try sslContext())
+        }
         let (index, eventLoop) = loops.leastUsed()
+        let connection: RedisConnection
         do {
-            let connection = try await RedisConnection.connect(
-                configuration: configuration, sslContext: try sslContext(), eventLoopGroup: eventLoopGroup,
+            connection = try await RedisConnection.connect(
+                configuration: target, sslContext: try sslContext(), eventLoopGroup: eventLoopGroup,
                 eventLoop: eventLoop, logger: logger)
-            connection.onClose { [loops] _ in loops.release(index) }
-            return connection
         } catch {
             loops.release(index)
             throw error
         }
+        connection.onClose { [loops, open] _ in
+            loops.release(index)
+            open.remove(connection)
+        }
+        if let resolver, let namedBy {
+            // A sentinel may still name a primary that was just demoted, or one not yet promoted: ask the node.
+            do {
+                let role = try await connection.send("ROLE").array?.first?.string
+                try SentinelResolver.checkRole(role, of: target.endpoint, primaryName: resolver.configuration.primaryName, namedBy: namedBy)
+            } catch {
+                connection.close()
+                throw error
+            }
+        }
+        open.add(connection)
+        return connection
+    }
+
+    /// Closes every open connection gracefully (commands already sent complete); the pool opens new ones, to the
+    /// primary the sentinels name by then.
+    func retireAll() {
+        for connection in open.all { connection.close() }
+    }
+
+    /// A connection to a sentinel (the one that answered last first), for following its `+switch-master` events.
+    func makeSentinelConnection(logger: Logger) async throws -> RedisConnection {
+        guard let resolver else { throw RedisError(.invalidConfiguration, "not a Sentinel deployment") }
+        var lastError: (any Error)?
+        for sentinel in resolver.sentinels {
+            do {
+                return try await RedisConnection.connect(
+                    configuration: resolver.configuration.sentinelConnection(sentinel), sslContext: try sslContext(),
+                    eventLoopGroup: eventLoopGroup, logger: logger)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? RedisError(.noPrimary, "no sentinel to ask")
     }
 
     private func sslContext() throws(RedisError) -> NIOSSLContext? {
@@ -267,6 +372,21 @@ extension RedisConnection: PooledConnection {}
 /// The TLS context a factory builds on first use and shares with every connection it opens.
 private final class TLSContextCache: Sendable {
     let cached = Mutex<Result<NIOSSLContext, RedisError>?>(nil)
+}
+
+/// The connections a factory opened that have not closed yet.
+private final class OpenConnections: Sendable {
+    private let connections = Mutex<[ObjectIdentifier: RedisConnection]>([:])
+
+    func add(_ connection: RedisConnection) {
+        connections.withLock(annotatedBy: self) { $0[ObjectIdentifier(connection)] = connection }
+    }
+
+    func remove(_ connection: RedisConnection) {
+        _ = connections.withLock(annotatedBy: self) { $0.removeValue(forKey: ObjectIdentifier(connection)) }
+    }
+
+    var all: [RedisConnection] { connections.withLock(annotatedBy: self) { Array($0.values) } }
 }
 
 /// Counts the open connections per event loop and hands out the loop with the fewest.

@@ -53,11 +53,22 @@ public struct RedisSubscription: AsyncSequence, Sendable {
     let client: RedisClient
     let channels: [String]
     let patterns: [String]
+    /// Opens the subscription's connection: the client's own server by default (a sentinel, to follow failovers).
+    let connect: @Sendable () async throws -> RedisConnection
+
+    init(client: RedisClient, channels: [String], patterns: [String], connect: (@Sendable () async throws -> RedisConnection)? = nil) {
+        self.client = client
+        self.channels = channels
+        self.patterns = patterns
+        self.connect = connect ?? { [factory = client.factory, logger = client.logger] in
+            try await factory.makeConnection(id: -1, logger: logger)
+        }
+    }
 
     public func makeAsyncIterator() -> AsyncStream<RedisSubscriptionEvent>.Iterator {
         let (stream, continuation) = AsyncStream.makeStream(of: RedisSubscriptionEvent.self)
         let worker = Task { [client, channels, patterns] in
-            await Self.run(client: client, channels: channels, patterns: patterns, into: continuation)
+            await Self.run(client: client, channels: channels, patterns: patterns, connect: connect, into: continuation)
         }
         continuation.onTermination = { _ in worker.cancel() }
         return stream.makeAsyncIterator()
@@ -68,13 +79,14 @@ public struct RedisSubscription: AsyncSequence, Sendable {
         client: RedisClient,
         channels: [String],
         patterns: [String],
+        connect: @Sendable () async throws -> RedisConnection,
         into continuation: AsyncStream<RedisSubscriptionEvent>.Continuation
     ) async {
         var reconnected = false
         let pause = client.configuration.pool.circuitBreaker.probeInterval
         while !Task.isCancelled, !client.isShutDown {
             do {
-                let connection = try await client.factory.makeConnection(id: -1, logger: client.logger)
+                let connection = try await connect()
                 guard client.register(subscription: connection) else {
                     connection.close()
                     break

@@ -14,18 +14,15 @@ final class SentinelResolver: Sendable {
 
     let configuration: RedisSentinelConfiguration
     private let eventLoopGroup: any EventLoopGroup
-    private let sslContext: NIOSSLContext?
     private let logger: Logger
     /// The sentinels, the one that answered last first.
     private let order: Mutex<[Endpoint]>
 
-    init(configuration: RedisSentinelConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) throws(RedisError) {
-        guard !configuration.sentinels.isEmpty else {
-            throw RedisError(.invalidConfiguration, "a Sentinel deployment needs at least one sentinel")
-        }
+    /// Creates a resolver; `configuration` names at least one sentinel (``RedisURL/parseDeployment(_:)`` ensures it).
+    init(configuration: RedisSentinelConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        precondition(!configuration.sentinels.isEmpty, "a Sentinel deployment needs at least one sentinel")
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
-        self.sslContext = try configuration.node.tls.map { tls throws(RedisError) in try tls.makeContext() }
         self.logger = logger
         self.order = Mutex(configuration.sentinels)
     }
@@ -33,42 +30,51 @@ final class SentinelResolver: Sendable {
     /// The sentinels in the order they will be asked.
     var sentinels: [Endpoint] { order.withLock(annotatedBy: self) { $0 } }
 
-    /// The primary's address, as the first sentinel that knows it says, checked with `ROLE`.
+    /// The primary's address, as the first sentinel that knows it says, checked with `ROLE` on a connection of its own.
+    /// - Parameter sslContext: TLS for sentinels and nodes (``RedisSentinelConfiguration/node``'s), built once by the caller.
     /// - Throws: ``RedisError`` `.noPrimary` naming why each sentinel failed (never a password), or when the named
     ///   node is not (or not yet) a primary.
-    func resolvePrimary() async throws(RedisError) -> Endpoint {
+    func resolvePrimary(sslContext: NIOSSLContext?) async throws(RedisError) -> Endpoint {
+        let (address, sentinel) = try await primaryAddress(sslContext: sslContext)
+        let role: String?
+        do {
+            role = try await self.role(of: address, sslContext: sslContext)
+        } catch {
+            throw RedisError(.noPrimary, "\(address), named primary of '\(configuration.primaryName)' by \(sentinel), "
+                + "does not answer: \(error.code) (\(error.message))")
+        }
+        try Self.checkRole(role, of: address, primaryName: configuration.primaryName, namedBy: sentinel)
+        return address
+    }
+
+    /// The primary's address as the first sentinel that knows it says (not checked), and that sentinel.
+    /// - Throws: ``RedisError`` `.noPrimary` naming why each sentinel failed.
+    func primaryAddress(sslContext: NIOSSLContext?) async throws(RedisError) -> (Endpoint, Endpoint) {
         var failures: [String] = []
         for sentinel in sentinels {
-            let address: Endpoint
             do {
-                guard let answer = try await askSentinel(sentinel) else {
+                guard let address = try await askSentinel(sentinel, sslContext: sslContext) else {
                     failures.append("\(sentinel): does not know '\(configuration.primaryName)'")
                     continue
                 }
-                address = answer
+                promote(sentinel)
+                return (address, sentinel)
             } catch {
                 failures.append("\(sentinel): \(error.code) (\(error.message))")
-                continue
             }
-            promote(sentinel)
-            let role: String?
-            do {
-                role = try await self.role(of: address)
-            } catch {
-                throw RedisError(.noPrimary, "\(address), named primary of '\(configuration.primaryName)' by \(sentinel), "
-                    + "does not answer: \(error.code) (\(error.message))")
-            }
-            guard role == "master" else {
-                throw RedisError(.noPrimary, "\(address), named primary of '\(configuration.primaryName)' by \(sentinel), "
-                    + "answers ROLE as \(role ?? "nothing"): a failover is under way")
-            }
-            return address
         }
         throw RedisError(.noPrimary, "no sentinel named a primary for '\(configuration.primaryName)': " + failures.joined(separator: "; "))
     }
 
+    /// Throws `.noPrimary` unless `role` (a `ROLE` reply's first element) is `master`.
+    static func checkRole(_ role: String?, of address: Endpoint, primaryName: String, namedBy sentinel: Endpoint) throws(RedisError) {
+        guard role != "master" else { return }
+        throw RedisError(.noPrimary, "\(address), named primary of '\(primaryName)' by \(sentinel), answers ROLE as "
+            + "\(role ?? "nothing"): a failover is under way")
+    }
+
     /// `SENTINEL get-master-addr-by-name`: the address, or `nil` when this sentinel does not watch the name.
-    private func askSentinel(_ sentinel: Endpoint) async throws(RedisError) -> Endpoint? {
+    private func askSentinel(_ sentinel: Endpoint, sslContext: NIOSSLContext?) async throws(RedisError) -> Endpoint? {
         let connection = try await RedisConnection.connect(
             configuration: configuration.sentinelConnection(sentinel), sslContext: sslContext,
             eventLoopGroup: eventLoopGroup, logger: logger)
@@ -89,7 +95,7 @@ final class SentinelResolver: Sendable {
     }
 
     /// Connects to `address` as a data node and asks its `ROLE` (`master`, `slave`…).
-    private func role(of address: Endpoint) async throws(RedisError) -> String? {
+    private func role(of address: Endpoint, sslContext: NIOSSLContext?) async throws(RedisError) -> String? {
         var node = configuration.node
         node.endpoint = address
         let connection = try await RedisConnection.connect(

@@ -1,0 +1,61 @@
+// RedisClient+Sentinel: following a Sentinel failover: +switch-master events, and READONLY answers retried elsewhere.
+
+import Logging
+
+extension RedisClient {
+    /// A command was answered `READONLY` by a node that is no longer the primary: nothing it tried to write was
+    /// written, so it can run again on the new primary.
+    struct NotPrimary: Error {
+        let connection: RedisConnection
+        let error: RedisError
+    }
+
+    /// How many times a command answered `READONLY` runs again (on a new connection each time) before it fails.
+    static let primaryRetries = 5
+
+    /// Whether a server error says the node is a replica (a demoted primary).
+    static func isReadOnly(_ error: RedisServerError) -> Bool {
+        error.code == "READONLY"
+    }
+
+    /// Runs `attempt` again when it met a node that is no longer the primary: that connection is closed (the pool
+    /// replaces it with one to the primary the sentinels name now), and after a short pause the attempt is repeated,
+    /// up to ``primaryRetries`` times; then it fails with `.noPrimary`, never with the `READONLY` answer.
+    func followingPrimary<Result>(_ attempt: () async throws -> Result) async throws -> Result {
+        var tries = 0
+        while true {
+            do {
+                return try await attempt()
+            } catch let notPrimary as NotPrimary {
+                notPrimary.connection.close()
+                tries += 1
+                logger.info("a command met a node that is no longer the primary; retrying on the new one", metadata: [
+                    "attempt": "\(tries)",
+                ])
+                guard tries < Self.primaryRetries else {
+                    throw RedisError(.noPrimary, "the node the sentinels named answered READONLY \(tries) times: "
+                        + "\(notPrimary.error.message)")
+                }
+                try await Task.sleep(for: configuration.pool.circuitBreaker.probeInterval * tries)
+            }
+        }
+    }
+
+    /// Listens to the sentinels' `+switch-master` events (re-subscribing after a disconnect) and retires every
+    /// connection to the old primary when this deployment's primary changes. Returns when the task is cancelled.
+    func followSwitchMaster() async {
+        guard let resolver = factory.resolver else { return }
+        let name = resolver.configuration.primaryName
+        let events = RedisSubscription(client: self, channels: ["+switch-master"], patterns: []) { [factory, logger] in
+            try await factory.makeSentinelConnection(logger: logger)
+        }
+        for await event in events {
+            // "<name> <old-ip> <old-port> <new-ip> <new-port>"
+            guard case .message(let message) = event, message.string.split(separator: " ").first.map(String.init) == name else {
+                continue
+            }
+            logger.notice("the sentinels switched the primary; reconnecting", metadata: ["switch": "\(message.string)"])
+            factory.retireAll()
+        }
+    }
+}
