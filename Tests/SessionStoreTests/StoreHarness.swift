@@ -10,7 +10,8 @@ import Testing
 
 /// Which store a conformance test runs against.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory, redis
+    /// `sentinel`: the Redis store on a client that finds its primary through a sentinel.
+    case memory, redis, sentinel
     var testDescription: String { rawValue }
 }
 
@@ -54,20 +55,33 @@ func withStore(
         try await body(StoreHarness(store: store, kind: kind, clock: clock, server: nil))
     case .redis:
         let server = try await RedisServerProcess.start()
-        var clientConfiguration = try RedisClientConfiguration(url: server.url)
-        clientConfiguration.pool.connections = .init(minimum: 2, maximum: 4)
-        clientConfiguration.connection.timeouts.command = .seconds(1)
-        let client = RedisClient(configuration: clientConfiguration, logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let runner = Task { try await client.run() }
-        defer {
-            client.shutdown()
-            runner.cancel()
-        }
-        let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration))
-        try await body(StoreHarness(store: store, kind: kind, clock: nil, server: server))
-        client.shutdown()
-        _ = try? await runner.value
+        try await withRedisStore(url: server.url, primary: server, kind: kind, configuration: configuration, body)
+    case .sentinel:
+        // One sentinel watching a primary without replicas: the store behaves the same through a Sentinel-resolved
+        // client (failovers have tests of their own).
+        let deployment = try await RedisSentinelProcesses.start(replicas: 0, sentinels: 1, quorum: 1)
+        try await withRedisStore(url: deployment.url, primary: deployment.dataNodes[0], kind: kind, configuration: configuration, body)
+        await deployment.stop()
     }
+}
+
+private func withRedisStore(
+    url: String, primary: RedisServerProcess, kind: StoreKind, configuration: SessionConfiguration,
+    _ body: @Sendable (StoreHarness) async throws -> Void
+) async throws {
+    var clientConfiguration = try RedisClientConfiguration(url: url)
+    clientConfiguration.pool.connections = .init(minimum: 2, maximum: 4)
+    clientConfiguration.connection.timeouts.command = .seconds(1)
+    let client = RedisClient(configuration: clientConfiguration, logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let runner = Task { try await client.run() }
+    defer {
+        client.shutdown()
+        runner.cancel()
+    }
+    let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration))
+    try await body(StoreHarness(store: store, kind: kind, clock: nil, server: primary))
+    client.shutdown()
+    _ = try? await runner.value
 }
 
 /// A Codable attribute value used by the tests.
