@@ -43,8 +43,8 @@ struct BenchOptions: ParsableArguments {
             throw ValidationError("--tls-cert-file and --tls-key-file go together")
         }
         let tlsGiven = tlsCaFile != nil || tlsCertFile != nil || tlsInsecure
-        if tlsGiven, !(redis ?? "").lowercased().hasPrefix("rediss://") {
-            throw ValidationError("the --tls-… options need a rediss:// URL in --redis")
+        if tlsGiven, !(redis ?? "").lowercased().hasPrefix("rediss://"), !(redis ?? "").lowercased().hasPrefix("rediss-") {
+            throw ValidationError("the --tls-… options need a rediss:// (or rediss-sentinel://) URL in --redis")
         }
     }
 
