@@ -18,6 +18,9 @@ public struct RedisClientConfiguration: Sendable {
     /// reach it: credentials, database, TLS, timeouts; its endpoint is not used). See ``RedisClient`` for how the
     /// client follows a failover.
     public var sentinel: RedisSentinelConfiguration?
+    /// When set, commands are routed over this Redis Cluster (``connection`` then describes how to reach every node;
+    /// its endpoint is not used), with a pool of ``pool``'s settings per primary.
+    public var cluster: RedisClusterConfiguration?
 
     /// Creates a configuration. A `pool` given here is used as it is (its metric labels included).
     public init(connection: RedisConnectionConfiguration = .init(), pool: ConnectionPoolConfiguration = Self.defaultPool) {
@@ -25,18 +28,17 @@ public struct RedisClientConfiguration: Sendable {
         self.pool = pool
     }
 
-    /// Creates a configuration for a deployment: one server, or a primary found through Sentinel.
-    /// - Throws: ``RedisError`` `.invalidConfiguration` for a Redis Cluster, which this client does not route yet.
-    public init(deployment: RedisDeployment, pool: ConnectionPoolConfiguration = Self.defaultPool) throws(RedisError) {
+    /// Creates a configuration for a deployment: one server, a primary found through Sentinel, or a Redis Cluster.
+    public init(deployment: RedisDeployment, pool: ConnectionPoolConfiguration = Self.defaultPool) {
         switch deployment {
         case .standalone(let connection):
             self.init(connection: connection, pool: pool)
         case .sentinel(let sentinel):
             self.init(connection: sentinel.node, pool: pool)
             self.sentinel = sentinel
-        case .cluster:
-            throw RedisError(.invalidConfiguration, "RedisClient does not route commands over a Redis Cluster yet: "
-                + "use a redis:// or redis-sentinel:// URL")
+        case .cluster(let cluster):
+            self.init(connection: cluster.node, pool: pool)
+            self.cluster = cluster
         }
     }
 
@@ -47,11 +49,11 @@ public struct RedisClientConfiguration: Sendable {
         return pool
     }
 
-    /// Creates a configuration from a Redis URL (`redis://`, `rediss://`, `unix://`, `redis-sentinel://`; see
-    /// ``RedisURL/parseDeployment(_:)``) with default pool settings.
-    /// - Throws: ``RedisError`` `.invalidURL`, or `.invalidConfiguration` for a `redis-cluster://` URL.
+    /// Creates a configuration from a Redis URL (`redis://`, `rediss://`, `unix://`, `redis-sentinel://`,
+    /// `redis-cluster://`; see ``RedisURL/parseDeployment(_:)``) with default pool settings.
+    /// - Throws: ``RedisError`` `.invalidURL`.
     public init(url: String) throws(RedisError) {
-        try self.init(deployment: try RedisURL.parseDeployment(url))
+        self.init(deployment: try RedisURL.parseDeployment(url))
     }
 }
 
@@ -81,6 +83,8 @@ public final class RedisClient: Service, RedisCommandExecutor {
     let subscriptions = Mutex<[ObjectIdentifier: RedisConnection]>([:])
     /// Per event loop of the group: the shared use its tasks are on (see ``LoopLease``).
     let loopLeases: [ObjectIdentifier: NIOLoopBoundBox<LoopLease>]
+    /// Routes over a Redis Cluster (then this client's own pool stays unused).
+    let router: ClusterRouter?
 
     /// Creates a client; no connection is opened until ``run()`` starts.
     /// - Parameters:
@@ -103,6 +107,11 @@ public final class RedisClient: Service, RedisCommandExecutor {
         }
         self.loopLeases = loopLeases
         self.pool = ConnectionPool(configuration: configuration.pool, factory: factory, logger: logger)
+        self.router = configuration.cluster.map { cluster in
+            var cluster = cluster
+            cluster.node = configuration.connection  // as tuned by the caller after parsing a URL
+            return ClusterRouter(cluster: cluster, pool: configuration.pool, eventLoopGroup: eventLoopGroup, logger: logger)
+        }
     }
 
     /// Runs the pool: opens the minimum connections, replaces broken ones, keeps idle ones alive. Returns after
@@ -111,6 +120,10 @@ public final class RedisClient: Service, RedisCommandExecutor {
         defer {
             shutDown.store(true, ordering: .relaxed)
             closeSubscriptions()
+        }
+        if let router {
+            try await router.run()
+            return
         }
         guard factory.resolver != nil else {
             try await pool.run()
@@ -128,6 +141,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
     public func shutdown() {
         shutDown.store(true, ordering: .relaxed)
         pool.shutdown()
+        router?.shutdown()
         closeSubscriptions()
     }
 
@@ -168,6 +182,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
     ///   ``ConnectionPoolError`` when no connection could be had (lease timeout, circuit open, shut down).
     public func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
         if let refusal = command.refusalOnSharedConnection { throw Self.refused(refusal) }
+        if let router { return try await router.send(command, timeout: timeout) }
         guard factory.resolver != nil else {
             return try await withSharedConnection { connection in try await connection.send(command, timeout: timeout) }
         }
@@ -187,6 +202,13 @@ public final class RedisClient: Service, RedisCommandExecutor {
     /// - Throws: like ``send(_:timeout:)``; error replies are returned, not thrown.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         if let refusal = commands.refusalOnSharedConnection { throw Self.refused(refusal) }
+        if let router { return try await router.pipeline(commands, timeout: timeout) }
+        return try await pipelineUnchecked(commands, timeout: timeout)
+    }
+
+    /// ``pipeline(_:timeout:)`` without the shared path's refusals: for a batch the client builds itself that is safe
+    /// on a shared connection (`ASKING` then the one command it applies to, written contiguously).
+    func pipelineUnchecked(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         guard factory.resolver != nil else {
             return try await withSharedConnection { connection in try await connection.pipeline(commands, timeout: timeout) }
         }
@@ -222,7 +244,10 @@ public final class RedisClient: Service, RedisCommandExecutor {
         timeout: Duration? = nil,
         _ body: (RedisConnection) async throws -> Result
     ) async throws -> Result {
-        try await pool.withExclusiveConnection(timeout: timeout) { connection in
+        if router != nil {
+            throw RedisError(.notAllowedHere, "an exclusive connection on a Redis Cluster needs its node: not supported yet")
+        }
+        return try await pool.withExclusiveConnection(timeout: timeout) { connection in
             let placeholders = connection.placeholderCount
             do {
                 let result = try await body(connection)

@@ -1,0 +1,337 @@
+// ClusterRouter: a RedisClient's commands over a Redis Cluster: a client per primary, routed by hash slot.
+
+import ConnectionPool
+import Logging
+import NIOCore
+import Synchronization
+
+/// Routes commands and pipelines over a Redis Cluster.
+///
+/// - **Discovery:** the slot map from `CLUSTER SHARDS` (`CLUSTER SLOTS` before Redis 7) and the key positions of every
+///   command from `COMMAND`, asked of the known primaries, then the seeds, in turn. One refresh runs at a time and
+///   every caller that needs one waits for it; refreshes are at least ``minimumRefreshInterval`` apart.
+/// - **Routing:** each command goes to the primary of its keys' slot (a pooled ``RedisClient`` per primary, so each
+///   node gets shared, auto-pipelined connections); keyless commands go to any primary; keys in different slots
+///   are refused before anything is sent.
+/// - **Redirections:** `MOVED` updates the slot and schedules a refresh, then the command runs on the named node;
+///   `ASK` runs it once on the named node after `ASKING` (in one contiguous batch on one connection); `TRYAGAIN`,
+///   `CLUSTERDOWN` and failures to get a connection (nothing was sent) are retried with a growing pause and a
+///   refresh, within the command's deadline. Replica reads are off: every command goes to a primary.
+final class ClusterRouter: Sendable {
+    typealias Endpoint = RedisConnectionConfiguration.Endpoint
+
+    /// The shortest time between two refreshes of the slot map.
+    static let minimumRefreshInterval: Duration = .milliseconds(100)
+    /// The most redirections one command follows.
+    static let maximumRedirections = 8
+
+    private struct State {
+        var map: ClusterSlotMap?
+        var keySpecs: CommandKeySpecs?
+        var nodes: [Endpoint: RedisClient] = [:]
+        var refresh: Task<Void, any Error>?
+        var lastRefresh: ContinuousClock.Instant?
+        var shutDown = false
+    }
+
+    private let cluster: RedisClusterConfiguration
+    private let pool: ConnectionPoolConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// New node clients, for ``run()`` to run.
+    private let started: AsyncStream<RedisClient>.Continuation
+    private let toRun: AsyncStream<RedisClient>
+
+    init(cluster: RedisClusterConfiguration, pool: ConnectionPoolConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        precondition(!cluster.seeds.isEmpty, "a cluster needs at least one seed node")
+        self.cluster = cluster
+        self.pool = pool
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        (toRun, started) = AsyncStream.makeStream(of: RedisClient.self)
+    }
+
+    /// Runs every node client until ``shutdown()``: discovers the cluster first (a failure is retried on demand).
+    func run() async throws {
+        do {
+            try await refresh()
+        } catch {
+            logger.warning("cluster discovery failed; retrying when a command needs it", metadata: ["error": "\(error)"])
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            for await client in toRun {
+                group.addTask { try await client.run() }
+            }
+        }
+    }
+
+    /// Shuts every node client down; commands in flight finish.
+    func shutdown() {
+        let nodes = state.withLock(annotatedBy: self) { state -> [RedisClient] in
+            state.shutDown = true
+            state.refresh?.cancel()
+            return Array(state.nodes.values)
+        }
+        nodes.forEach { $0.shutdown() }
+        started.finish()
+    }
+
+    /// The node clients (one per primary known so far).
+    var nodeClients: [Endpoint: RedisClient] { state.withLock(annotatedBy: self) { $0.nodes } }
+
+    // MARK: Routing
+
+    func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
+        let slot = try await keySpecs().slot(of: command)
+        return try await routed(slot: slot, timeout: timeout) { client, remaining, asking in
+            guard asking else { return try await client.send(command, timeout: remaining) }
+            let replies = try await client.pipelineUnchecked([RedisCommand("ASKING"), command], timeout: remaining)
+            if case .error(let error) = replies[1] { throw RedisError.server(error) }
+            return replies[1]
+        }
+    }
+
+    /// Runs the pipeline on the node of its keys; keyless commands go with the keyed ones. A pipeline whose keys span
+    /// nodes is split into one batch per node (run concurrently, replies put back in order), unless it holds a
+    /// `MULTI`, which must stay on one slot.
+    func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
+        let specs = try await keySpecs()
+        var slots: [RedisHashSlot?] = []
+        for command in commands { slots.append(try specs.slot(of: command)) }
+        let keyed = Set(slots.compactMap { $0 })
+        if keyed.count <= 1 {
+            return try await routedBatch(commands, slot: keyed.first, timeout: timeout)
+        }
+        if commands.contains(where: { $0.isNamed("MULTI") }) {
+            throw RedisError(.notAllowedHere, "a transaction's keys hash to different slots; a cluster runs MULTI … EXEC on one slot only")
+        }
+        // Group by the node that serves each slot now; keyless commands join the first keyed command's node.
+        let map = try await slotMap()
+        var groups: [Endpoint: [Int]] = [:]
+        var order: [Endpoint] = []
+        let fallback = slots.compactMap { $0 }.first.flatMap(map.primary(for:))
+        for (index, slot) in slots.enumerated() {
+            guard let node = slot.flatMap(map.primary(for:)) ?? fallback else {
+                throw RedisError(.noPrimary, "no node serves slot \(slot.map { "\($0)" } ?? "-") yet")
+            }
+            if groups[node] == nil { order.append(node) }
+            groups[node, default: []].append(index)
+        }
+        var replies = [RedisReply](repeating: .null, count: commands.count)
+        try await withThrowingTaskGroup(of: [(Int, RedisReply)].self) { group in
+            for node in order {
+                let indices = groups[node]!
+                let batch = indices.map { commands[$0] }
+                let slot = indices.lazy.compactMap { slots[$0] }.first
+                group.addTask {
+                    let answers = try await self.routedBatch(batch, slot: slot, timeout: timeout)
+                    return Array(zip(indices, answers))
+                }
+            }
+            for try await answered in group {
+                for (index, reply) in answered { replies[index] = reply }
+            }
+        }
+        return replies
+    }
+
+    /// A batch whose keys are all in `slot` (or keyless): redirections of any of its replies send the whole batch
+    /// again (a `MOVED` or `ASK` answer means that command did not run; the others only read or write that slot, which
+    /// the node no longer serves, so they were refused too).
+    private func routedBatch(_ commands: [RedisCommand], slot: RedisHashSlot?, timeout: Duration?) async throws -> [RedisReply] {
+        try await routed(slot: slot, timeout: timeout) { client, remaining, asking in
+            let batch = asking ? [RedisCommand("ASKING")] + commands : commands
+            var replies = try await client.pipelineUnchecked(batch, timeout: remaining)
+            if asking { replies.removeFirst() }
+            for case .error(let error) in replies where Self.isRedirectionOrRetry(error) {
+                throw RedisError.server(error)
+            }
+            return replies
+        }
+    }
+
+    private static func isRedirectionOrRetry(_ error: RedisServerError) -> Bool {
+        ["MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN"].contains(error.code)
+    }
+
+    /// Runs `attempt` on the node serving `slot` (any primary for `nil`), following redirections and retrying what
+    /// was not sent, until the deadline.
+    private func routed<Result: Sendable>(
+        slot: RedisHashSlot?, timeout: Duration?,
+        _ attempt: (RedisClient, Duration, _ asking: Bool) async throws -> Result
+    ) async throws -> Result {
+        let budget = timeout ?? cluster.node.timeouts.command
+        let deadline = ContinuousClock.now.advanced(by: budget)
+        var asking: Endpoint?
+        var redirections = 0
+        var pauses = 0
+        while true {
+            let remaining = deadline - .now
+            guard remaining > .zero else {
+                throw RedisError(.commandTimeout, "no cluster node served slot \(slot.map { "\($0)" } ?? "-") within \(budget)")
+            }
+            let endpoint: Endpoint
+            if let asking {
+                endpoint = asking
+            } else {
+                endpoint = try await primary(for: slot)
+            }
+            let client = try node(endpoint)
+            do {
+                let result = try await attempt(client, remaining, asking != nil)
+                return result
+            } catch let error as RedisError where error.serverError != nil {
+                guard let serverError = error.serverError else { throw error }
+                if let redirection = ClusterRedirection(serverError, askedHost: Self.host(of: endpoint)) {
+                    redirections += 1
+                    guard redirections <= Self.maximumRedirections else {
+                        throw RedisError(.server, "more than \(Self.maximumRedirections) redirections for slot \(redirection.slot): \(serverError.message)", serverError: serverError)
+                    }
+                    asking = nil
+                    switch redirection.kind {
+                    case .moved:
+                        state.withLock(annotatedBy: self) { $0.map?.moved(redirection.slot, to: redirection.endpoint) }
+                        scheduleRefresh()
+                    case .ask:
+                        asking = redirection.endpoint
+                    }
+                    continue
+                }
+                guard serverError.code == "TRYAGAIN" || serverError.code == "CLUSTERDOWN" else { throw error }
+                asking = nil
+                pauses += 1
+                try await pause(pauses, before: deadline)
+            } catch let error as ConnectionPoolError {
+                // Nothing was sent: the node may be gone (a failover); look again and retry.
+                asking = nil
+                pauses += 1
+                logger.debug("a cluster node gave no connection; refreshing", metadata: ["error": "\(error)"])
+                scheduleRefresh()
+                try await pause(pauses, before: deadline, failing: error)
+            }
+        }
+    }
+
+    private func pause(_ count: Int, before deadline: ContinuousClock.Instant, failing error: (any Error)? = nil) async throws {
+        let wait = min(pool.circuitBreaker.probeInterval * count, .milliseconds(500))
+        guard ContinuousClock.now.advanced(by: wait) < deadline else {
+            if let error { throw error }
+            throw RedisError(.commandTimeout, "the cluster did not settle before the command's deadline")
+        }
+        try await Task.sleep(for: wait)
+    }
+
+    private static func host(of endpoint: Endpoint) -> String {
+        if case .tcp(let host, _) = endpoint { return host }
+        return "127.0.0.1"
+    }
+
+    // MARK: Topology
+
+    private func keySpecs() async throws -> CommandKeySpecs {
+        if let specs = state.withLock(annotatedBy: self, { $0.keySpecs }) { return specs }
+        try await refresh()
+        guard let specs = state.withLock(annotatedBy: self, { $0.keySpecs }) else {
+            throw RedisError(.noPrimary, "no cluster node described its commands")
+        }
+        return specs
+    }
+
+    private func slotMap() async throws -> ClusterSlotMap {
+        if let map = state.withLock(annotatedBy: self, { $0.map }) { return map }
+        try await refresh()
+        guard let map = state.withLock(annotatedBy: self, { $0.map }) else { throw RedisError(.noPrimary, "no cluster slot map") }
+        return map
+    }
+
+    /// The primary serving `slot` (any primary for `nil`), refreshing the map once when no node claims it.
+    private func primary(for slot: RedisHashSlot?) async throws -> Endpoint {
+        var map = try await slotMap()
+        if let slot, map.primary(for: slot) == nil {
+            try await refresh()
+            map = try await slotMap()
+        }
+        guard let endpoint = slot.map({ map.primary(for: $0) }) ?? map.primaries.first else {
+            throw RedisError(.noPrimary, "no cluster node serves slot \(slot.map { "\($0)" } ?? "-")")
+        }
+        return endpoint
+    }
+
+    /// The client of the node at `endpoint`, made (and handed to ``run()``) on first use.
+    private func node(_ endpoint: Endpoint) throws -> RedisClient {
+        let (client, made) = state.withLock(annotatedBy: self) { state -> (RedisClient?, Bool) in
+            if let client = state.nodes[endpoint] { return (client, false) }
+            guard !state.shutDown else { return (nil, false) }
+            let client = RedisClient(
+                configuration: RedisClientConfiguration(connection: cluster.nodeConnection(endpoint), pool: pool),
+                eventLoopGroup: eventLoopGroup, logger: logger)
+            state.nodes[endpoint] = client
+            return (client, true)
+        }
+        guard let client else { throw ConnectionPoolError.shutdown }
+        if made { started.yield(client) }
+        return client
+    }
+
+    /// Starts a refresh unless one ran less than ``minimumRefreshInterval`` ago or is running.
+    private func scheduleRefresh() {
+        Task { try? await self.refresh() }
+    }
+
+    /// Reads the slot map (and, the first time, the commands' key positions) from the first node that answers: the
+    /// primaries known now, then the seeds. Concurrent callers share one refresh.
+    func refresh() async throws {
+        let task = state.withLock(annotatedBy: self) { state -> Task<Void, any Error>? in
+            if let running = state.refresh { return running }
+            if let last = state.lastRefresh, ContinuousClock.now - last < Self.minimumRefreshInterval, state.map != nil {
+                return nil
+            }
+            let needsSpecs = state.keySpecs == nil
+            let candidates = (state.map?.primaries ?? []) + cluster.seeds
+            let task = Task { try await self.discover(from: candidates, needsSpecs: needsSpecs) }
+            state.refresh = task
+            return task
+        }
+        guard let task else { return }
+        defer {
+            state.withLock(annotatedBy: self) { state in
+                state.refresh = nil
+                state.lastRefresh = .now
+            }
+        }
+        try await task.value
+    }
+
+    private func discover(from candidates: [Endpoint], needsSpecs: Bool) async throws {
+        var failures: [String] = []
+        var seen = Set<Endpoint>()
+        for endpoint in candidates where seen.insert(endpoint).inserted {
+            do {
+                let connection = try await RedisConnection.connect(configuration: cluster.nodeConnection(endpoint), eventLoopGroup: eventLoopGroup)
+                defer { connection.close() }
+                let host = Self.host(of: endpoint)
+                var map: ClusterSlotMap?
+                do {
+                    map = ClusterSlotMap(shards: try await connection.send("CLUSTER", "SHARDS"), askedHost: host, tls: cluster.node.tls != nil)
+                } catch let error as RedisError where error.code == .server {
+                    map = ClusterSlotMap(slots: try await connection.send("CLUSTER", "SLOTS"), askedHost: host)
+                }
+                guard let map, !map.primaries.isEmpty else {
+                    failures.append("\(endpoint): no slot map")
+                    continue
+                }
+                let specs = needsSpecs ? CommandKeySpecs(command: try await connection.send("COMMAND")) : nil
+                state.withLock(annotatedBy: self) { state in
+                    state.map = map
+                    if let specs { state.keySpecs = specs }
+                }
+                logger.debug("cluster slot map read", metadata: ["from": "\(endpoint)", "primaries": "\(map.primaries.count)"])
+                return
+            } catch {
+                failures.append("\(endpoint): \(error)")
+            }
+        }
+        throw RedisError(.noPrimary, "no cluster node gave a slot map: " + failures.joined(separator: "; "))
+    }
+}

@@ -1,0 +1,78 @@
+// ClusterClientTests: RedisClient over a redis-cluster:// URL: routing by slot, split pipelines, ASK and MOVED.
+
+import EmbeddedRedis
+import HiredisClient
+import Logging
+import Testing
+
+@Suite("RedisClient over Redis Cluster")
+struct ClusterClientTests {
+    private func withCluster(_ body: @Sendable (RedisClusterProcesses, RedisClient) async throws -> Void) async throws {
+        let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 0)
+        let client = RedisClient(configuration: try RedisClientConfiguration(url: cluster.url), logger: Logger(label: "cluster-test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            try await body(cluster, client)
+            client.shutdown()
+        }
+        await cluster.stop()
+    }
+
+    @Test("commands go to their slot's primary; pipelines over several nodes keep their order; a transaction must stay on one slot")
+    func routes() async throws {
+        try await withCluster { _, client in
+            for index in 0..<50 {
+                #expect(try await client.send("SET", "key:\(index)", "\(index)") == .status("OK"))
+            }
+            let replies = try await client.pipeline((0..<50).map { RedisCommand("GET", "key:\($0)") } + [RedisCommand("PING")])
+            #expect(replies.dropLast().map(\.string) == (0..<50).map { "\($0)" })
+            #expect(replies.last == .status("PONG"))
+            #expect(try await client.send("PING") == .status("PONG"))
+            #expect(try await client.run(RedisScript("return redis.call('GET', KEYS[1])"), keys: ["key:7"]).string == "7")
+            #expect(try await client.transaction([RedisCommand("INCR", "{u}a"), RedisCommand("INCR", "{u}b")]) == [.integer(1), .integer(1)])
+            let crossing = await #expect(throws: RedisError.self) {
+                try await client.transaction([RedisCommand("INCR", "a"), RedisCommand("INCR", "b")])
+            }
+            #expect(crossing?.code == .notAllowedHere)
+            let multiKey = await #expect(throws: RedisError.self) { try await client.send("MGET", "a", "b") }
+            #expect(multiKey?.code == .notAllowedHere && multiKey?.message.contains("hash tag") == true)
+        }
+    }
+
+    @Test("a slot being migrated: ASK is followed with ASKING (the map stays), then MOVED moves the slot for good")
+    func followsAskAndMoved() async throws {
+        try await withCluster { cluster, client in
+            let key = "migrating-key"
+            let slot = RedisHashSlot(key: key)
+            #expect(try await client.send("SET", key, "v1") == .status("OK"))
+            // Find the source (owner) and pick another primary as the target.
+            var connections: [Int: RedisConnection] = [:]
+            var ids: [Int: String] = [:]
+            for node in cluster.nodes {
+                let connection = try await RedisConnection.connect(configuration: .init(url: node.url))
+                connections[node.port] = connection
+                ids[node.port] = try await connection.send("CLUSTER", "MYID").string
+            }
+            defer { connections.values.forEach { $0.close() } }
+            var source: Int?
+            for (port, connection) in connections where try await connection.send("CLUSTER", "COUNTKEYSINSLOT", slot.value).int == 1 {
+                source = port
+            }
+            let from = try #require(source)
+            let to = try #require(cluster.nodes.map(\.port).first { $0 != from })
+            _ = try await connections[to]!.send("CLUSTER", "SETSLOT", slot.value, "IMPORTING", ids[from]!)
+            _ = try await connections[from]!.send("CLUSTER", "SETSLOT", slot.value, "MIGRATING", ids[to]!)
+            _ = try await connections[from]!.send("MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", key)
+            // The source now answers ASK for the key: the client asks the target, after ASKING.
+            #expect(try await client.send("GET", key) == .bulk(Array("v1".utf8)))
+            #expect(try await client.send("SET", key, "v2") == .status("OK"))
+            for connection in connections.values {
+                _ = try await connection.send("CLUSTER", "SETSLOT", slot.value, "NODE", ids[to]!)
+            }
+            // Now the source answers MOVED: the client follows and remembers.
+            #expect(try await client.send("GET", key) == .bulk(Array("v2".utf8)))
+            #expect(try await client.pipeline([RedisCommand("GET", key), RedisCommand("TIME")]).first == .bulk(Array("v2".utf8)))
+            #expect(try await connections[to]!.send("CLUSTER", "COUNTKEYSINSLOT", slot.value).int == 1)
+        }
+    }
+}
