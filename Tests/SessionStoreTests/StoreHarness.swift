@@ -10,8 +10,9 @@ import Testing
 
 /// Which store a conformance test runs against.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    /// `sentinel`: the Redis store on a client that finds its primary through a sentinel.
-    case memory, redis, sentinel
+    /// `sentinel`: the Redis store on a client that finds its primary through a sentinel; `cluster`: on a client
+    /// that routes over a 3-primary Redis Cluster.
+    case memory, redis, sentinel, cluster
     var testDescription: String { rawValue }
 }
 
@@ -20,8 +21,8 @@ struct StoreHarness: Sendable {
     let store: any SessionStore
     let kind: StoreKind
     let clock: ManualSessionClock?
-    /// Keeps the Redis server process alive for the test.
-    let server: RedisServerProcess?
+    /// Keeps the Redis server processes alive for the test (every primary of a cluster).
+    let servers: [RedisServerProcess]
 
     func advance(by duration: Duration) async throws {
         if let clock {
@@ -52,21 +53,29 @@ func withStore(
     case .memory:
         let clock = ManualSessionClock()
         let store = try MemorySessionStore(configuration: configuration, clock: clock)
-        try await body(StoreHarness(store: store, kind: kind, clock: clock, server: nil))
+        try await body(StoreHarness(store: store, kind: kind, clock: clock, servers: []))
     case .redis:
         let server = try await RedisServerProcess.start()
-        try await withRedisStore(url: server.url, primary: server, kind: kind, configuration: configuration, body)
+        try await withRedisStore(url: server.url, servers: [server], kind: kind, configuration: configuration, body)
     case .sentinel:
         // One sentinel watching a primary without replicas: the store behaves the same through a Sentinel-resolved
         // client (failovers have tests of their own).
         let deployment = try await RedisSentinelProcesses.start(replicas: 0, sentinels: 1, quorum: 1)
-        try await withRedisStore(url: deployment.url, primary: deployment.dataNodes[0], kind: kind, configuration: configuration, body)
+        try await withRedisStore(url: deployment.url, servers: [deployment.dataNodes[0]], kind: kind, configuration: configuration, body)
         await deployment.stop()
+    case .cluster:
+        // Building a cluster takes processes and CPU: at most two at a time, so the 2-core host stays responsive
+        // for the timing-sensitive tests that run alongside.
+        try await clusterGate.run {
+            let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 0)
+            try await withRedisStore(url: cluster.url, servers: cluster.nodes, kind: kind, configuration: configuration, body)
+            await cluster.stop()
+        }
     }
 }
 
 private func withRedisStore(
-    url: String, primary: RedisServerProcess, kind: StoreKind, configuration: SessionConfiguration,
+    url: String, servers: [RedisServerProcess], kind: StoreKind, configuration: SessionConfiguration,
     _ body: @Sendable (StoreHarness) async throws -> Void
 ) async throws {
     var clientConfiguration = try RedisClientConfiguration(url: url)
@@ -79,10 +88,29 @@ private func withRedisStore(
         runner.cancel()
     }
     let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration))
-    try await body(StoreHarness(store: store, kind: kind, clock: nil, server: primary))
+    try await body(StoreHarness(store: store, kind: kind, clock: nil, servers: servers))
     client.shutdown()
     _ = try? await runner.value
 }
+
+/// Lets at most `limit` bodies run at once; the others wait their turn (without a thread).
+actor Gate {
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ limit: Int) { self.limit = limit }
+
+    func run(_ body: @Sendable () async throws -> Void) async throws {
+        if running >= limit { await withCheckedContinuation { waiting.append($0) } } else { running += 1 }
+        defer {
+            if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
+        }
+        try await body()
+    }
+}
+
+private let clusterGate = Gate(2)
 
 /// A Codable attribute value used by the tests.
 struct Cart: Codable, Equatable, Sendable {
@@ -94,8 +122,12 @@ extension StoreHarness {
     /// (The memory store keeps no index entries that outlive their sessions, so it counts entries only.)
     func storedKeyCount() async throws -> Int {
         if let memory = store as? MemorySessionStore { return memory.storedEntryCount }
-        let connection = try await RedisConnection.connect(configuration: .init(url: server!.url))
-        defer { connection.close() }
-        return try await connection.send("DBSIZE").int ?? -1
+        var count = 0
+        for server in servers {
+            let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
+            defer { connection.close() }
+            count += try await connection.send("DBSIZE").int ?? -1
+        }
+        return count
     }
 }
