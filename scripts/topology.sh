@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The demo topology without Docker: redis-server, three session-servers and HAProxy (TLS) on free loopback ports.
 #
-#   bash scripts/topology.sh bench [session-bench http options…]   start it, run the HTTP bench, stop everything
-#   bash scripts/topology.sh up                                    start it and keep it running until Ctrl-C
+#   bash scripts/topology.sh bench [--redis MODE] [session-bench http options…]   start it, run the HTTP bench, stop
+#   bash scripts/topology.sh up [--redis MODE]                                    start it, keep it until Ctrl-C
+#
+# --redis standalone (default): one redis-server with AOF; sentinel: a primary and a replica watched by three
+# sentinels (quorum 2, down-after 1 s), the apps on a redis-sentinel:// URL; cluster: a Redis Cluster of three
+# primaries with a replica each, the apps on a redis-cluster:// URL.
 #
 # Environment: REDIS_URL (use that Redis instead of starting one), BUILD (release|debug, default release),
 # SERVER_THREADS (event-loop threads per instance; default: session-server's, one per core),
@@ -14,9 +18,24 @@ cd "$(dirname "$0")/.."
 root=$PWD
 command=${1:-bench}
 [ $# -gt 0 ] && shift
+usage="usage: $0 bench [--redis standalone|sentinel|cluster] [session-bench http options…] | up [--redis …]"
 case "$command" in
   bench|up) ;;
-  *) echo "usage: $0 bench [session-bench http options…] | up" >&2; exit 2 ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
+redis_mode=standalone
+rest=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --redis) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; redis_mode=$2; shift 2 ;;
+    --redis=*) redis_mode=${1#--redis=}; shift ;;
+    *) rest+=("$1"); shift ;;
+  esac
+done
+set -- ${rest[@]+"${rest[@]}"}
+case "$redis_mode" in
+  standalone|sentinel|cluster) ;;
+  *) echo "--redis must be standalone, sentinel or cluster (got '$redis_mode')" >&2; exit 2 ;;
 esac
 
 bash scripts/ensure-packages.sh
@@ -51,9 +70,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Free loopback ports: bound once by the kernel, then released for the servers (the window is tiny).
-read -r redis_port haproxy_port port1 port2 port3 < <(python3 - <<'EOF'
+read -r haproxy_port port1 port2 port3 r0 r1 r2 r3 r4 r5 s1 s2 s3 b0 b1 b2 b3 b4 b5 < <(python3 - <<'EOF'
 import socket
-sockets = [socket.socket() for _ in range(5)]
+sockets = [socket.socket() for _ in range(19)]
 for s in sockets: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in sockets])
 for s in sockets: s.close()
@@ -73,14 +92,65 @@ sys.exit(f"{sys.argv[1]} did not answer 200 in time")
 EOF
 }
 
+# Starts a redis-server with AOF on a port (more options after it) and waits until it answers.
+start_redis() {
+  local port=$1
+  shift
+  mkdir -p "$work/redis-$port"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$work/redis-$port" --appendonly yes --save '' \
+    --logfile "$work/redis-$port.log" "$@" &
+  pids+=($!)
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "redis-server on port $port did not start" >&2
+  return 1
+}
+
+# Waits (at most ~30 s) until a command's output contains a text: wait_for TEXT COMMAND…
+wait_for() {
+  local text=$1
+  shift
+  for _ in $(seq 300); do "$@" 2>/dev/null | grep -q -- "$text" && return 0; sleep 0.1; done
+  echo "gave up waiting for '$text' from: $*" >&2
+  return 1
+}
+
 if [ -n "${REDIS_URL:-}" ]; then
   redis_url=$REDIS_URL
+elif [ "$redis_mode" = sentinel ]; then
+  start_redis "$r0"
+  start_redis "$r1" --replicaof 127.0.0.1 "$r0"
+  for port in "$s1" "$s2" "$s3"; do
+    # Each sentinel rewrites its own configuration file as it learns the deployment.
+    printf 'sentinel monitor mymaster 127.0.0.1 %s 2\nsentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 5000\n' \
+      "$r0" >"$work/sentinel-$port.conf"
+    redis-server "$work/sentinel-$port.conf" --sentinel --bind 127.0.0.1 --port "$port" --dir "$work" \
+      --logfile "$work/sentinel-$port.log" &
+    pids+=($!)
+  done
+  wait_for master_link_status:up redis-cli -p "$r1" info replication
+  for port in "$s1" "$s2" "$s3"; do
+    wait_for "^2$" sh -c "redis-cli -p $port sentinel master mymaster | grep -A1 -x num-other-sentinels | tail -1"
+    wait_for "^1$" sh -c "redis-cli -p $port sentinel master mymaster | grep -A1 -x num-slaves | tail -1"
+  done
+  redis_url="redis-sentinel://127.0.0.1:$s1,127.0.0.1:$s2,127.0.0.1:$s3/mymaster"
+elif [ "$redis_mode" = cluster ]; then
+  # The cluster bus gets a port of its own: the default (port + 10000) may be out of range for a high free port.
+  buses=("$b0" "$b1" "$b2" "$b3" "$b4" "$b5")
+  index=0
+  for port in "$r0" "$r1" "$r2" "$r3" "$r4" "$r5"; do
+    start_redis "$port" --cluster-enabled yes --cluster-config-file "$work/redis-$port/nodes.conf" \
+      --cluster-node-timeout 1000 --cluster-port "${buses[$index]}"
+    index=$((index + 1))
+  done
+  redis-cli --cluster create "127.0.0.1:$r0" "127.0.0.1:$r1" "127.0.0.1:$r2" "127.0.0.1:$r3" "127.0.0.1:$r4" \
+    "127.0.0.1:$r5" --cluster-replicas 1 --cluster-yes >"$work/cluster-create.log" 2>&1
+  for port in "$r0" "$r1" "$r2" "$r3" "$r4" "$r5"; do
+    wait_for cluster_state:ok redis-cli -p "$port" cluster info
+  done
+  redis_url="redis-cluster://127.0.0.1:$r0,127.0.0.1:$r1,127.0.0.1:$r2"
 else
-  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work" --appendonly yes --save '' \
-    --logfile "$work/redis.log" &
-  pids+=($!)
-  redis_url="redis://127.0.0.1:$redis_port"
-  for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  start_redis "$r0"
+  redis_url="redis://127.0.0.1:$r0"
 fi
 
 ulimit -n 65536 2>/dev/null || true   # 200 users need ~800 sockets across HAProxy and the servers
@@ -122,7 +192,7 @@ for _ in range(300):
 sys.exit(f"only {sorted(seen)} answered through HAProxy")
 EOF
 
-echo "topology up: $url (HAProxy, TLS, self-signed) -> app1 :$port1, app2 :$port2, app3 :$port3; redis $redis_url" >&2
+echo "topology up: $url (HAProxy, TLS, self-signed) -> app1 :$port1, app2 :$port2, app3 :$port3; redis ($redis_mode) $redis_url" >&2
 if [ "$command" = up ]; then
   echo "demo users: alice and bob, password: $SESSION_DEMO_PASSWORD"
   echo "try: curl -k $url/ping   (Ctrl-C stops everything)"

@@ -42,7 +42,9 @@ public final class RedisClusterProcesses: Sendable {
                          "--cluster-node-timeout", "\(milliseconds)"] + extraArguments
         var nodes: [RedisServerProcess] = []
         for _ in 0..<primaries * (1 + replicasPerPrimary) {
-            nodes.append(try await RedisServerProcess.start(extraArguments: arguments))
+            // The bus port of its own: the default (port + 10000) is out of range for a free port above 55535.
+            let bus = try RedisServerProcess.freeLoopbackPort()
+            nodes.append(try await RedisServerProcess.start(extraArguments: arguments + ["--cluster-port", "\(bus)"]))
         }
         let cluster = RedisClusterProcesses(nodes: nodes, primaryCount: primaries)
         try await RedisCommandLine.run(
