@@ -75,4 +75,43 @@ struct ClusterClientTests {
             #expect(try await connections[to]!.send("CLUSTER", "COUNTKEYSINSLOT", slot.value).int == 1)
         }
     }
+
+    @Test("a primary killed: its replica is promoted, the client finds it (refreshing the map) and every key written before is there")
+    func followsFailover() async throws {
+        let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 1)
+        var configuration = try RedisClientConfiguration(url: cluster.url)
+        configuration.connection.timeouts.connect = .milliseconds(300)
+        let client = RedisClient(configuration: configuration, logger: Logger(label: "cluster-test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            for index in 0..<30 { _ = try await client.send("SET", "key:\(index)", "\(index)") }
+            // Kill the primary of key:0's slot.
+            let primaries = try await cluster.primaryPorts()
+            var victim: RedisServerProcess?
+            for node in cluster.nodes where primaries.contains(node.port) {
+                let connection = try await RedisConnection.connect(configuration: .init(url: node.url))
+                if try await connection.send("CLUSTER", "COUNTKEYSINSLOT", RedisHashSlot(key: "key:0").value).int == 1 {
+                    victim = node
+                    // Replication is asynchronous: let the replica confirm the writes, so that the failover loses none.
+                    #expect(try await connection.send("WAIT", 1, 2000).int == 1)
+                }
+                connection.close()
+            }
+            let killed = try #require(victim)
+            await killed.kill()
+            let start = ContinuousClock.now
+            var servedAfter: Duration?
+            while servedAfter == nil, ContinuousClock.now - start < .seconds(30) {
+                if (try? await client.send("GET", "key:0")) == .bulk(Array("0".utf8)) { servedAfter = .now - start }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let gap = try #require(servedAfter, "key:0 was not served again within 30 s")
+            print("cluster failover: key:0 served again \(gap) after its primary was killed")
+            for index in 0..<30 {
+                #expect(try await client.send("GET", "key:\(index)") == .bulk(Array("\(index)".utf8)), "key:\(index)")
+            }
+            client.shutdown()
+        }
+        await cluster.stop()
+    }
 }
