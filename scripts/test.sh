@@ -5,7 +5,10 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-packages.sh
 # The compose file must parse (there is no Docker engine here: `config -q` validates without one) and the shell
 # scripts must at least parse. The shared HAProxy config is exercised for real by the end-to-end tests.
-SESSION_SECRET=validate-only-0123456789abcdef0123 SESSION_DEMO_PASSWORD=validate-only docker-compose config -q
+for profile in "" "--profile bench" "--profile sentinel" "--profile cluster"; do
+  # shellcheck disable=SC2086  # the profile option is two words, or none
+  SESSION_SECRET=validate-only-0123456789abcdef0123 SESSION_DEMO_PASSWORD=validate-only docker-compose $profile config -q
+done
 for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 swift build --build-tests
 # Every fuzz target, built normally, replays its seed corpus (the inputs that once found bugs included): a quick
