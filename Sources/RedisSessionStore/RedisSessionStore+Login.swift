@@ -36,7 +36,7 @@ extension RedisSessionStore {
             do {
                 retired = try await run(SessionScripts.retire, keys: retireKeys, arguments: [
                     String(stored.revision), session.identity.id, slotPrefix(session.identity.tag),
-                ])
+                ], revoking: true)
             } catch {
                 // The original may or may not be retired: drop the copy (best effort), so that a failed login leaves
                 // no second session counting against the user's limit. The caller fails closed either way.

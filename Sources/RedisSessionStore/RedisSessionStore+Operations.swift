@@ -183,7 +183,7 @@ extension RedisSessionStore {
             renewal ? "renewal" : "privilege", configuration.rotation.renewalGrace.milliseconds,
             configuration.rotation.theftDetectionWindow.milliseconds, identity.id, session.identity.id, bindUser,
             session.family.encoded, boundIdle, slotPrefix(identity.tag),
-        ])
+        ], revoking: true)
         switch reply.first?.string {
         case "ok":
             SessionMetrics.operation("rotate", outcome: "ok")
@@ -205,7 +205,7 @@ extension RedisSessionStore {
     public func destroy(_ session: Session) async throws(SessionStoreError) {
         var keys = [key(session.identity)]
         if let user = session.user { keys.append(indexKey(user: user, tag: session.identity.tag)) }
-        _ = try await run(SessionScripts.destroy, keys: keys, arguments: [session.identity.id, slotPrefix(session.identity.tag)])
+        _ = try await run(SessionScripts.destroy, keys: keys, arguments: [session.identity.id, slotPrefix(session.identity.tag)], revoking: true)
         SessionMetrics.operation("destroy", outcome: "ok")
     }
 
@@ -221,7 +221,7 @@ extension RedisSessionStore {
     public func destroySessions(ofUser user: String, keeping: Session?) async throws(SessionStoreError) -> Int {
         let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
-                                  arguments: [slotPrefix(tag), keeping?.identity.id ?? "", ""])
+                                  arguments: [slotPrefix(tag), keeping?.identity.id ?? "", ""], revoking: true)
         return reply.first?.int ?? 0
     }
 
@@ -229,7 +229,7 @@ extension RedisSessionStore {
         guard !handle.isEmpty else { return false }
         let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
-                                  arguments: [slotPrefix(tag), "", handle])
+                                  arguments: [slotPrefix(tag), "", handle], revoking: true)
         return (reply.first?.int ?? 0) > 0
     }
 }

@@ -34,11 +34,36 @@ public final class RedisSessionStore: SessionStore {
         public var sessions: SessionConfiguration
         /// The prefix of every key. Default: `sess`.
         public var keyPrefix: String
+        /// When set, logouts, renewals and other rotations wait until replicas confirm them (`WAIT`). Default: `nil`.
+        public var durableRevocation: DurableRevocation?
 
         /// Creates a configuration.
-        public init(sessions: SessionConfiguration = .init(), keyPrefix: String = "sess") {
+        public init(sessions: SessionConfiguration = .init(), keyPrefix: String = "sess", durableRevocation: DurableRevocation? = nil) {
             self.sessions = sessions
             self.keyPrefix = keyPrefix
+            self.durableRevocation = durableRevocation
+        }
+    }
+
+    /// Makes the writes that end a session (logout, logout-everywhere, ending one session by handle, and the
+    /// rotations that retire a token: renewal, privilege change, login) wait until `replicas` replicas confirm them,
+    /// with `WAIT` on the same connection right after the script.
+    ///
+    /// Redis replicates asynchronously: a failover right after a logout can promote a replica that never saw it, and
+    /// the logged-out session comes back. Waiting closes that window for the writes that matter for security, at
+    /// the cost of one replica round trip on those operations (not on loads or saves). When the confirmation does not
+    /// come within `timeout` (no replica, or a slow one), the operation still succeeds on the primary: it is logged
+    /// as a warning and counted in `session_revocations_unconfirmed_total`, for alerting.
+    public struct DurableRevocation: Sendable {
+        /// How many replicas must confirm. Default: 1.
+        public var replicas: Int
+        /// The longest wait for them. Default: 100 ms.
+        public var timeout: Duration
+
+        /// Creates the setting.
+        public init(replicas: Int = 1, timeout: Duration = .milliseconds(100)) {
+            self.replicas = replicas
+            self.timeout = timeout
         }
     }
 
@@ -73,6 +98,9 @@ public final class RedisSessionStore: SessionStore {
         guard !configuration.keyPrefix.isEmpty, !configuration.keyPrefix.contains("{") else {
             throw SessionStoreError(.invalidConfiguration, "the key prefix must be non-empty and contain no '{'")
         }
+        if let durable = configuration.durableRevocation, durable.replicas < 1 || durable.timeout <= .zero {
+            throw SessionStoreError(.invalidConfiguration, "durable revocation needs at least 1 replica and a positive timeout")
+        }
         self.settings = configuration
         self.touchFraction = String(configuration.sessions.expiry.touchThreshold)
         self.revokeOnTheft = configuration.sessions.rotation.revokeOnSuspectedTheft ? "1" : "0"
@@ -106,14 +134,47 @@ public final class RedisSessionStore: SessionStore {
         }
     }
 
-    /// Runs a script; Redis or pool failures become `.unavailable` so callers fail closed.
-    func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(SessionStoreError) -> [RedisReply] {
+    /// Runs a script; Redis or pool failures become `.unavailable` so callers fail closed. With `revoking` and
+    /// ``Configuration/durableRevocation`` set, waits for the replicas to confirm it (see ``DurableRevocation``).
+    func run(
+        _ script: RedisScript, keys: [String], arguments: [any RedisArgument], revoking: Bool = false
+    ) async throws(SessionStoreError) -> [RedisReply] {
         do {
-            let reply = try await redis.run(script, keys: keys, arguments: arguments)
+            let reply: RedisReply
+            if revoking, let durable = settings.durableRevocation {
+                reply = try await runConfirmed(script, keys: keys, arguments: arguments, durable)
+            } else {
+                reply = try await redis.run(script, keys: keys, arguments: arguments)
+            }
             if case .integer = reply { return [reply] }
             return reply.array ?? []
         } catch {
             throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
         }
     }
+
+    /// `EVALSHA` (or `EVAL` after `NOSCRIPT`) then `WAIT`; an unconfirmed write is reported, not failed.
+    private func runConfirmed(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], _ durable: DurableRevocation) async throws -> RedisReply {
+        var (replies, confirmed) = try await redis.pipeline(
+            [script.evalSHA(keys: keys, arguments: arguments)], confirmedBy: durable.replicas, within: durable.timeout)
+        if case .error(let error) = replies.first, error.code == "NOSCRIPT" {
+            (replies, confirmed) = try await redis.pipeline(
+                [script.eval(keys: keys, arguments: arguments)], confirmedBy: durable.replicas, within: durable.timeout)
+        }
+        guard let reply = replies.first else { throw ScriptFailure(message: "no reply to the script") }
+        if case .error(let error) = reply { throw error }
+        if confirmed < durable.replicas {
+            SessionMetrics.revocationUnconfirmed()
+            logger.warning("a session revocation was not confirmed by the replicas in time; a failover now could undo it", metadata: [
+                "confirmed": "\(confirmed)", "wanted": "\(durable.replicas)", "timeout": "\(durable.timeout)",
+            ])
+        }
+        return reply
+    }
+}
+
+/// A script run that gave no usable reply (it becomes `.unavailable`, as every Redis failure does).
+private struct ScriptFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

@@ -7,6 +7,7 @@ package enum SessionMetrics {
     private static let malformed = Counter(label: "session_malformed_tokens_total")
     private static let undecodable = Counter(label: "session_undecodable_attributes_total")
     private static let theft = Counter(label: "session_suspected_theft_total")
+    private static let unconfirmed = Counter(label: "session_revocations_unconfirmed_total")
     /// operation → outcome → counter (looked up without building a key string on the hot path). Only the outcomes an
     /// operation can have get a series, so the exported metrics hold no always-zero nonsense such as create/theft.
     private static let operations: [String: [String: Counter]] = {
@@ -34,6 +35,8 @@ package enum SessionMetrics {
     package static func undecodableAttribute() { undecodable.increment() }
     /// A rotated-away token used after its grace window.
     package static func suspectedTheft() { theft.increment() }
+    /// A revocation (logout, rotation) the replicas did not confirm within the durable-revocation timeout.
+    package static func revocationUnconfirmed() { unconfirmed.increment() }
     /// A store operation, by kind and outcome.
     package static func operation(_ name: String, outcome: String) {
         operations[name]?[outcome]?.increment()

@@ -206,6 +206,18 @@ public final class RedisClient: Service, RedisCommandExecutor {
         return try await pipelineUnchecked(commands, timeout: timeout)
     }
 
+    /// Runs the pipeline and then `WAIT` on the same shared connection, contiguously (see
+    /// ``RedisCommandExecutor/pipeline(_:confirmedBy:within:)``). `WAIT` is the one blocking command allowed here: it
+    /// holds the connection for at most `within`, which the caller keeps short; on a cluster it runs on the node of
+    /// the commands' keys.
+    public func pipeline(_ commands: [RedisCommand], confirmedBy replicas: Int, within: Duration) async throws -> (replies: [RedisReply], confirmed: Int) {
+        if let refusal = commands.refusalOnSharedConnection { throw Self.refused(refusal) }
+        let batch = commands + [Self.wait(replicas, within)]
+        let timeout = configuration.connection.timeouts.command + within
+        if let router { return try Self.splitConfirmation(try await router.pipeline(batch, timeout: timeout)) }
+        return try Self.splitConfirmation(try await pipelineUnchecked(batch, timeout: timeout))
+    }
+
     /// ``pipeline(_:timeout:)`` without the shared path's refusals: for a batch the client builds itself that is safe
     /// on a shared connection (`ASKING` then the one command it applies to, written contiguously).
     func pipelineUnchecked(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {

@@ -8,9 +8,33 @@ public protocol RedisCommandExecutor: Sendable {
     func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply
     /// Sends commands in one write, contiguously, and returns every reply (error replies included) in order.
     func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply]
+    /// Sends commands in one write, contiguously, followed by `WAIT replicas <ms>` on the same connection: the
+    /// replies, and how many replicas confirmed every write the connection made until then (at least `replicas`, or
+    /// fewer when `within` ran out). The connection is held until the replicas answer or `within` runs out: keep it
+    /// short (the writes are made on the primary either way; only their confirmation is awaited).
+    func pipeline(_ commands: [RedisCommand], confirmedBy replicas: Int, within: Duration) async throws -> (replies: [RedisReply], confirmed: Int)
 }
 
 extension RedisCommandExecutor {
+    /// ``pipeline(_:confirmedBy:within:)`` as one pipeline ending in `WAIT` (for a connection of one's own).
+    public func pipeline(_ commands: [RedisCommand], confirmedBy replicas: Int, within: Duration) async throws -> (replies: [RedisReply], confirmed: Int) {
+        try Self.splitConfirmation(try await pipeline(commands + [Self.wait(replicas, within)], timeout: nil))
+    }
+
+    /// `WAIT replicas milliseconds` (at least 1 ms: 0 would wait forever).
+    static func wait(_ replicas: Int, _ within: Duration) -> RedisCommand {
+        let (seconds, attoseconds) = within.components
+        return RedisCommand("WAIT", replicas, max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+    }
+
+    /// The replies before the trailing `WAIT`, and its count.
+    static func splitConfirmation(_ replies: [RedisReply]) throws -> (replies: [RedisReply], confirmed: Int) {
+        guard let last = replies.last else { throw RedisError.unexpectedReply(.null, expected: "WAIT's count") }
+        if case .error(let error) = last { throw RedisError.server(error) }
+        guard let confirmed = last.int else { throw RedisError.unexpectedReply(last, expected: "WAIT's count") }
+        return (Array(replies.dropLast()), confirmed)
+    }
+
     /// Sends a command given as its name and arguments.
     ///
     /// ```swift
