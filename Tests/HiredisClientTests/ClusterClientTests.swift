@@ -45,6 +45,8 @@ struct ClusterClientTests {
             let key = "migrating-key"
             let slot = RedisHashSlot(key: key)
             #expect(try await client.send("SET", key, "v1") == .status("OK"))
+            let stay = "{\(key)}stay"  // the same slot; stays on the source while the migration is under way
+            #expect(try await client.send("SET", stay, 1) == .status("OK"))
             // Find the source (owner) and pick another primary as the target.
             var connections: [Int: RedisConnection] = [:]
             var ids: [Int: String] = [:]
@@ -55,7 +57,7 @@ struct ClusterClientTests {
             }
             defer { connections.values.forEach { $0.close() } }
             var source: Int?
-            for (port, connection) in connections where try await connection.send("CLUSTER", "COUNTKEYSINSLOT", slot.value).int == 1 {
+            for (port, connection) in connections where try await connection.send("CLUSTER", "COUNTKEYSINSLOT", slot.value).int == 2 {
                 source = port
             }
             let from = try #require(source)
@@ -66,13 +68,18 @@ struct ClusterClientTests {
             // The source now answers ASK for the key: the client asks the target, after ASKING.
             #expect(try await client.send("GET", key) == .bulk(Array("v1".utf8)))
             #expect(try await client.send("SET", key, "v2") == .status("OK"))
+            // A pipeline where one key is still on the source and the other has moved: each command runs once.
+            #expect(try await client.pipeline([RedisCommand("INCR", stay), RedisCommand("APPEND", key, "+")])
+                == [.integer(2), .integer(3)])
+            #expect(try await connections[from]!.send("GET", stay) == .bulk(Array("2".utf8)), "INCR ran once, on the source")
+            _ = try await connections[from]!.send("MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", stay)
             for connection in connections.values {
                 _ = try await connection.send("CLUSTER", "SETSLOT", slot.value, "NODE", ids[to]!)
             }
             // Now the source answers MOVED: the client follows and remembers.
-            #expect(try await client.send("GET", key) == .bulk(Array("v2".utf8)))
-            #expect(try await client.pipeline([RedisCommand("GET", key), RedisCommand("TIME")]).first == .bulk(Array("v2".utf8)))
-            #expect(try await connections[to]!.send("CLUSTER", "COUNTKEYSINSLOT", slot.value).int == 1)
+            #expect(try await client.send("GET", key) == .bulk(Array("v2+".utf8)))
+            #expect(try await client.pipeline([RedisCommand("GET", key), RedisCommand("TIME")]).first == .bulk(Array("v2+".utf8)))
+            #expect(try await connections[to]!.send("CLUSTER", "COUNTKEYSINSLOT", slot.value).int == 2)
         }
     }
 

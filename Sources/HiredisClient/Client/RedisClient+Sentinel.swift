@@ -18,8 +18,9 @@ extension RedisClient {
         error.code == "READONLY"
     }
 
-    /// Runs `attempt` again when it met a node that is no longer the primary: that connection is closed (the pool
-    /// replaces it with one to the primary the sentinels name now), and after a short pause the attempt is repeated,
+    /// Runs `attempt` again when it met a node that is no longer the primary: every connection is closed gracefully
+    /// (the pool replaces them with ones to the primary the sentinels name now), and after a short pause the attempt
+    /// is repeated (a pipeline whole: on a replica none of its writes ran, though a `PUBLISH` in it would run twice),
     /// up to ``primaryRetries`` times; then it fails with `.noPrimary`, never with the `READONLY` answer.
     func followingPrimary<Result>(_ attempt: () async throws -> Result) async throws -> Result {
         var tries = 0
@@ -27,7 +28,9 @@ extension RedisClient {
             do {
                 return try await attempt()
             } catch let notPrimary as NotPrimary {
+                // Every connection to that node is stale, not only this one: the pool reconnects all of them.
                 notPrimary.connection.close()
+                factory.retireAll()
                 tries += 1
                 logger.info("a command met a node that is no longer the primary; retrying on the new one", metadata: [
                     "attempt": "\(tries)",
@@ -50,6 +53,11 @@ extension RedisClient {
             try await factory.makeSentinelConnection(logger: logger)
         }
         for await event in events {
+            if case .subscribed(reconnected: true) = event {
+                // A switch may have happened while the link to the sentinels was down.
+                await factory.retireIfPrimaryMoved()
+                continue
+            }
             // "<name> <old-ip> <old-port> <new-ip> <new-port>"
             guard case .message(let message) = event, message.string.split(separator: " ").first.map(String.init) == name else {
                 continue

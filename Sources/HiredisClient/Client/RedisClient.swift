@@ -313,7 +313,7 @@ struct RedisConnectionFactory: ConnectionFactory {
     /// Finds the primary, for a Sentinel deployment.
     let resolver: SentinelResolver?
     private let tlsContext = TLSContextCache()
-    /// The connections open now, for ``retireAll()``.
+    /// The connections open now, for ``retireAll()``, and the primary the last one went to (Sentinel).
     private let open = OpenConnections()
 
     /// Spreads connections evenly over the group's loops, so that every loop has one of its own to offer.
@@ -363,7 +363,15 @@ struct RedisConnectionFactory: ConnectionFactory {
             }
         }
         open.add(connection)
+        if resolver != nil { open.primary.withLock(annotatedBy: open) { $0 = target.endpoint } }
         return connection
+    }
+
+    /// Asks the sentinels for the primary again and retires every connection when it is not the one they went to
+    /// (a `+switch-master` missed while the sentinel link was down).
+    func retireIfPrimaryMoved() async {
+        guard let resolver, let (address, _) = try? await resolver.primaryAddress(sslContext: try sslContext()) else { return }
+        if open.primary.withLock(annotatedBy: open, { $0.map { $0 != address } ?? false }) { retireAll() }
     }
 
     /// Closes every open connection gracefully (commands already sent complete); the pool opens new ones, to the
@@ -411,9 +419,10 @@ private final class TLSContextCache: Sendable {
     let cached = Mutex<Result<NIOSSLContext, RedisError>?>(nil)
 }
 
-/// The connections a factory opened that have not closed yet.
+/// The connections a factory opened that have not closed yet, and (Sentinel) the primary the last one went to.
 private final class OpenConnections: Sendable {
     private let connections = Mutex<[ObjectIdentifier: RedisConnection]>([:])
+    let primary = Mutex<RedisConnectionConfiguration.Endpoint?>(nil)
 
     func add(_ connection: RedisConnection) {
         connections.withLock(annotatedBy: self) { $0[ObjectIdentifier(connection)] = connection }

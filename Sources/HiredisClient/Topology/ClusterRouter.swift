@@ -3,6 +3,7 @@
 import ConnectionPool
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// Routes commands and pipelines over a Redis Cluster.
@@ -30,6 +31,8 @@ final class ClusterRouter: Sendable {
         var keySpecs: CommandKeySpecs?
         var nodes: [Endpoint: RedisClient] = [:]
         var refresh: Task<Void, any Error>?
+        /// Counts refreshes, so that a finished one clears only itself.
+        var refreshGeneration = 0
         var lastRefresh: ContinuousClock.Instant?
         var shutDown = false
     }
@@ -59,10 +62,16 @@ final class ClusterRouter: Sendable {
         } catch {
             logger.warning("cluster discovery failed; retrying when a command needs it", metadata: ["error": "\(error)"])
         }
-        try await withThrowingDiscardingTaskGroup { group in
-            for await client in toRun {
-                group.addTask { try await client.run() }
+        // The node clients stop on the service group's graceful shutdown by themselves; the loop that starts them
+        // must end too.
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                for await client in toRun {
+                    group.addTask { try await client.run() }
+                }
             }
+        } onGracefulShutdown: {
+            self.shutdown()
         }
     }
 
@@ -76,6 +85,8 @@ final class ClusterRouter: Sendable {
         nodes.forEach { $0.shutdown() }
         started.finish()
     }
+
+    private var isShutDown: Bool { state.withLock(annotatedBy: self) { $0.shutDown } }
 
     /// The node clients (one per primary known so far).
     var nodeClients: [Endpoint: RedisClient] { state.withLock(annotatedBy: self) { $0.nodes } }
@@ -94,27 +105,34 @@ final class ClusterRouter: Sendable {
 
     /// Runs the pipeline on the node of its keys; keyless commands go with the keyed ones. A pipeline whose keys span
     /// nodes is split into one batch per node (run concurrently, replies put back in order), unless it holds a
-    /// `MULTI`, which must stay on one slot.
+    /// `MULTI`, which must stay on one slot. A command answered with a redirection (or `TRYAGAIN`, `CLUSTERDOWN`) did
+    /// not run: it alone runs again, on the node named, in the pipeline's order; the others are never sent twice.
     func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         let specs = try await keySpecs()
         var slots: [RedisHashSlot?] = []
         for command in commands { slots.append(try specs.slot(of: command)) }
         let keyed = Set(slots.compactMap { $0 })
-        if keyed.count <= 1 {
-            return try await routedBatch(commands, slot: keyed.first, timeout: timeout)
-        }
         if commands.contains(where: { $0.isNamed("MULTI") }) {
-            throw RedisError(.notAllowedHere, "a transaction's keys hash to different slots; a cluster runs MULTI … EXEC on one slot only")
+            guard keyed.count <= 1 else {
+                throw RedisError(.notAllowedHere, "a transaction's keys hash to different slots; a cluster runs MULTI … EXEC on one slot only")
+            }
+            // A transaction is all or nothing (a redirected command makes EXEC abort): it may run again whole.
+            return try await routedTransaction(commands, slot: keyed.first, timeout: timeout)
         }
-        // Group by the node that serves each slot now; keyless commands join the first keyed command's node.
+        if keyed.count <= 1 {
+            return try await routedBatch(commands, slots: slots, timeout: timeout)
+        }
+        // Group by the node that serves each slot now; keyless commands join the first keyed command's node, and a
+        // slot nobody claims yet goes with it too (its redirection or error reply is then handled one by one).
         let map = try await slotMap()
         var groups: [Endpoint: [Int]] = [:]
         var order: [Endpoint] = []
-        let fallback = slots.compactMap { $0 }.first.flatMap(map.primary(for:))
+        let firstKeyed = slots.compactMap { $0 }.first!
+        guard let fallback = map.primary(for: firstKeyed) ?? map.primaries.first else {
+            throw RedisError(.noPrimary, "no cluster node serves slot \(firstKeyed) yet")
+        }
         for (index, slot) in slots.enumerated() {
-            guard let node = slot.flatMap(map.primary(for:)) ?? fallback else {
-                throw RedisError(.noPrimary, "no node serves slot \(slot.map { "\($0)" } ?? "-") yet")
-            }
+            let node = slot.flatMap(map.primary(for:)) ?? fallback
             if groups[node] == nil { order.append(node) }
             groups[node, default: []].append(index)
         }
@@ -123,9 +141,9 @@ final class ClusterRouter: Sendable {
             for node in order {
                 let indices = groups[node]!
                 let batch = indices.map { commands[$0] }
-                let slot = indices.lazy.compactMap { slots[$0] }.first
+                let batchSlots = indices.map { slots[$0] }
                 group.addTask {
-                    let answers = try await self.routedBatch(batch, slot: slot, timeout: timeout)
+                    let answers = try await self.routedBatch(batch, slots: batchSlots, timeout: timeout)
                     return Array(zip(indices, answers))
                 }
             }
@@ -136,10 +154,31 @@ final class ClusterRouter: Sendable {
         return replies
     }
 
-    /// A batch whose keys are all in `slot` (or keyless): redirections of any of its replies send the whole batch
-    /// again (a `MOVED` or `ASK` answer means that command did not run; the others only read or write that slot, which
-    /// the node no longer serves, so they were refused too).
-    private func routedBatch(_ commands: [RedisCommand], slot: RedisHashSlot?, timeout: Duration?) async throws -> [RedisReply] {
+    /// A batch for one node (the node of its first keyed command, or any primary): sent once; each command answered
+    /// with a redirection or a retryable error then runs alone (``send(_:timeout:)``, which follows it), in order,
+    /// its reply (or error reply) put in its place.
+    private func routedBatch(_ commands: [RedisCommand], slots: [RedisHashSlot?], timeout: Duration?) async throws -> [RedisReply] {
+        let deadline = ContinuousClock.now.advanced(by: timeout ?? cluster.node.timeouts.command)
+        var replies = try await routed(slot: slots.compactMap { $0 }.first, timeout: timeout) { client, remaining, _ in
+            try await client.pipelineUnchecked(commands, timeout: remaining)
+        }
+        for index in replies.indices {
+            guard case .error(let error) = replies[index], Self.isRedirectionOrRetry(error) else { continue }
+            if error.code == "MOVED" { scheduleRefresh() }  // the command's own run below follows the MOVED too
+            let remaining = deadline - .now
+            guard remaining > .zero else { continue }  // keeps the redirection reply: the deadline is spent
+            do {
+                replies[index] = try await send(commands[index], timeout: remaining)
+            } catch let error as RedisError where error.serverError != nil {
+                replies[index] = .error(error.serverError!)
+            }
+        }
+        return replies
+    }
+
+    /// A `MULTI … EXEC` batch on its slot's node: run again whole after a redirection (`ASKING` first for `ASK`,
+    /// which lasts through the transaction), since a redirected command makes the whole transaction abort.
+    private func routedTransaction(_ commands: [RedisCommand], slot: RedisHashSlot?, timeout: Duration?) async throws -> [RedisReply] {
         try await routed(slot: slot, timeout: timeout) { client, remaining, asking in
             let batch = asking ? [RedisCommand("ASKING")] + commands : commands
             var replies = try await client.pipelineUnchecked(batch, timeout: remaining)
@@ -175,7 +214,14 @@ final class ClusterRouter: Sendable {
             if let asking {
                 endpoint = asking
             } else {
-                endpoint = try await primary(for: slot)
+                do {
+                    endpoint = try await primary(for: slot)
+                } catch let error as RedisError where error.code == .noPrimary {
+                    // No node claims the slot yet (a failover): wait for the map to show one, within the deadline.
+                    pauses += 1
+                    try await pause(pauses, before: deadline, failing: error)
+                    continue
+                }
             }
             let client = try node(endpoint)
             do {
@@ -203,6 +249,7 @@ final class ClusterRouter: Sendable {
                 pauses += 1
                 try await pause(pauses, before: deadline)
             } catch let error as ConnectionPoolError {
+                if error == .shutdown || isShutDown { throw error }
                 // Nothing was sent: the node may be gone (a failover); look again and retry.
                 asking = nil
                 pauses += 1
@@ -276,26 +323,32 @@ final class ClusterRouter: Sendable {
 
     /// Starts a refresh unless one ran less than ``minimumRefreshInterval`` ago or is running.
     private func scheduleRefresh() {
+        guard !isShutDown else { return }
         Task { try? await self.refresh() }
     }
 
     /// Reads the slot map (and, the first time, the commands' key positions) from the first node that answers: the
     /// primaries known now, then the seeds. Concurrent callers share one refresh.
     func refresh() async throws {
-        let task = state.withLock(annotatedBy: self) { state -> Task<Void, any Error>? in
-            if let running = state.refresh { return running }
+        let (task, generation, shutDown) = state.withLock(annotatedBy: self) { state -> (Task<Void, any Error>?, Int, Bool) in
+            if state.shutDown { return (nil, 0, true) }
+            if let running = state.refresh { return (running, state.refreshGeneration, false) }
             if let last = state.lastRefresh, ContinuousClock.now - last < Self.minimumRefreshInterval, state.map != nil {
-                return nil
+                return (nil, 0, false)
             }
             let needsSpecs = state.keySpecs == nil
             let candidates = (state.map?.primaries ?? []) + cluster.seeds
             let task = Task { try await self.discover(from: candidates, needsSpecs: needsSpecs) }
             state.refresh = task
-            return task
+            state.refreshGeneration += 1
+            return (task, state.refreshGeneration, false)
         }
+        if shutDown { throw ConnectionPoolError.shutdown }
         guard let task else { return }
         defer {
             state.withLock(annotatedBy: self) { state in
+                // Only the refresh that finished is forgotten (a newer one may have started meanwhile).
+                guard state.refreshGeneration == generation else { return }
                 state.refresh = nil
                 state.lastRefresh = .now
             }
@@ -315,6 +368,9 @@ final class ClusterRouter: Sendable {
                 do {
                     map = ClusterSlotMap(shards: try await connection.send("CLUSTER", "SHARDS"), askedHost: host, tls: cluster.node.tls != nil)
                 } catch let error as RedisError where error.code == .server {
+                    map = nil  // before Redis 7.0: CLUSTER SLOTS below
+                }
+                if map == nil {
                     map = ClusterSlotMap(slots: try await connection.send("CLUSTER", "SLOTS"), askedHost: host)
                 }
                 guard let map, !map.primaries.isEmpty else {

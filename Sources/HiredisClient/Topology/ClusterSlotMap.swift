@@ -67,7 +67,11 @@ struct ClusterSlotMap: Sendable, Equatable {
                 let port = (tls ? node["tls-port"]?.int : nil) ?? node["port"]?.int
                 guard let port, let endpoint = Self.endpoint(host: node["endpoint"]?.string ?? node["ip"]?.string,
                                                               port: port, askedHost: askedHost)
-                else { return nil }
+                else {
+                    // A replica we cannot reach is only left out; a primary we cannot reach makes the map useless.
+                    if role == "master" { return nil }
+                    continue
+                }
                 if role == "master" {
                     primary = endpoint
                 } else if node["health"]?.string == "online" {
