@@ -37,6 +37,8 @@ struct BenchReport: Encodable {
     var violations: Int?
     /// Redis memory per session after creating the population (store mode on Redis only).
     var redis_bytes_per_session: Int?
+    /// On a Redis Cluster: commands sent to each node during the run, by `host:port`.
+    var per_node: [String: Int]?
     /// http mode: figures per endpoint ("GET /me", "POST /login", …).
     var per_endpoint: [String: Endpoint]?
     /// http mode, `all` workload: GET /me against GET /ping at the same concurrency.
@@ -104,6 +106,7 @@ struct BenchReport: Encodable {
             ("errors", "\(errors)"),
         ] + (violations.map { [("violations", "\($0)")] } ?? []) + (redis_bytes_per_session.map { [("redis bytes/session", "\($0)")] } ?? [])
             + (journeys.map { [("journeys", "\($0)")] } ?? [])
+            + (per_node.map { $0.sorted { $0.key < $1.key }.map { ("commands \($0.key)", "\($0.value)") } } ?? [])
         return rows.map { $0.0.padding(toLength: 21, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
     }
 }

@@ -56,6 +56,7 @@ struct StoreBench: AsyncParsableCommand {
         let workload = self.workload
         let runner = LoadRunner(concurrency: concurrency, duration: options.duration.duration, showProgress: options.showProgress,
                                 executors: options.eventLoopExecutors)
+        let countsBefore = target.client?.clusterCommandCounts
         let result = await runner.run { worker, iteration in
             try await StoreOperations.perform(workload, worker: worker, iteration: iteration, store: store, population: population,
                                               owned: owned[worker], payload: payload, checks: checks)
@@ -65,6 +66,9 @@ struct StoreBench: AsyncParsableCommand {
                                  connections: memory ? 0 : options.connections, result: result)
         report.violations = violations
         report.redis_bytes_per_session = bytesPerSession
+        if let before = countsBefore, let after = target.client?.clusterCommandCounts {
+            report.per_node = after.mapValues { $0 }.merging(before) { now, then in now - then }
+        }
         if json {
             print(report.json())
         } else {

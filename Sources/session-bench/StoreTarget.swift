@@ -39,6 +39,12 @@ struct StoreTarget: Sendable {
     }
 
     static func usedMemory(_ client: RedisClient) async throws -> Int {
+        // A cluster's sessions are spread over its primaries: add them up.
+        if let nodes = try await client.clusterPrimaries() {
+            var total = 0
+            for node in nodes.values { total += try await usedMemory(node) }
+            return total
+        }
         let info = try await client.send("INFO", "memory").string ?? ""
         let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") } ?? ""
         return Int(line.dropFirst("used_memory:".count)) ?? 0

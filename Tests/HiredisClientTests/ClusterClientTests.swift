@@ -36,6 +36,14 @@ struct ClusterClientTests {
             #expect(crossing?.code == .notAllowedHere)
             let multiKey = await #expect(throws: RedisError.self) { try await client.send("MGET", "a", "b") }
             #expect(multiKey?.code == .notAllowedHere && multiKey?.message.contains("hash tag") == true)
+            // Every primary got its share, and each answers for itself.
+            let primaries = try #require(try await client.clusterPrimaries())
+            #expect(primaries.count == 3)
+            let counts = try #require(client.clusterCommandCounts)
+            #expect(counts.count == 3 && counts.values.allSatisfy { $0 > 5 }, "\(counts)")
+            var keys = 0
+            for node in primaries.values { keys += try await node.send("DBSIZE").int ?? 0 }
+            #expect(keys == 52, "the 50 keys, {u}a and {u}b; the refused transaction wrote nothing: \(keys)")
         }
     }
 

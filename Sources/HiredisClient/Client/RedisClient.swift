@@ -164,6 +164,20 @@ public final class RedisClient: Service, RedisCommandExecutor {
 
     var isShutDown: Bool { shutDown.load(ordering: .relaxed) }
 
+    /// On a Redis Cluster, the client of each primary, by `host:port` (for per-node queries such as `INFO`),
+    /// discovering the cluster first when needed; `nil` for one server or Sentinel.
+    /// - Throws: ``RedisError`` `.noPrimary` when no node gives a slot map.
+    public func clusterPrimaries() async throws -> [String: RedisClient]? {
+        guard let router else { return nil }
+        return Dictionary(uniqueKeysWithValues: try await router.primaryClients().map { ("\($0.key)", $0.value) })
+    }
+
+    /// On a Redis Cluster, how many commands went to each node so far, by `host:port` (a redirected command counts
+    /// where it went each time); `nil` for one server or Sentinel.
+    public var clusterCommandCounts: [String: Int]? {
+        router.map { Dictionary(uniqueKeysWithValues: $0.commandCounts.map { ("\($0.key)", $0.value) }) }
+    }
+
     /// Listens to channels and patterns on a connection of its own (see ``RedisSubscription``).
     /// - Parameters:
     ///   - channels: channels to `SUBSCRIBE` to.

@@ -42,6 +42,8 @@ final class ClusterRouter: Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let state = Mutex(State())
+    /// Commands sent to each node so far (redirected ones counted again where they went).
+    private let sent = Mutex<[Endpoint: Int]>([:])
     /// New node clients, for ``run()`` to run.
     private let started: AsyncStream<RedisClient>.Continuation
     private let toRun: AsyncStream<RedisClient>
@@ -88,8 +90,16 @@ final class ClusterRouter: Sendable {
 
     private var isShutDown: Bool { state.withLock(annotatedBy: self) { $0.shutDown } }
 
-    /// The node clients (one per primary known so far).
-    var nodeClients: [Endpoint: RedisClient] { state.withLock(annotatedBy: self) { $0.nodes } }
+    /// The client of every primary in the slot map (discovering the cluster first when needed).
+    func primaryClients() async throws -> [Endpoint: RedisClient] {
+        let map = try await slotMap()
+        var clients: [Endpoint: RedisClient] = [:]
+        for primary in map.primaries { clients[primary] = try node(primary) }
+        return clients
+    }
+
+    /// Commands sent to each node so far.
+    var commandCounts: [Endpoint: Int] { sent.withLock(annotatedBy: self) { $0 } }
 
     // MARK: Routing
 
@@ -159,7 +169,7 @@ final class ClusterRouter: Sendable {
     /// its reply (or error reply) put in its place.
     private func routedBatch(_ commands: [RedisCommand], slots: [RedisHashSlot?], timeout: Duration?) async throws -> [RedisReply] {
         let deadline = ContinuousClock.now.advanced(by: timeout ?? cluster.node.timeouts.command)
-        var replies = try await routed(slot: slots.compactMap { $0 }.first, timeout: timeout) { client, remaining, _ in
+        var replies = try await routed(slot: slots.compactMap { $0 }.first, timeout: timeout, commands: commands.count) { client, remaining, _ in
             try await client.pipelineUnchecked(commands, timeout: remaining)
         }
         for index in replies.indices {
@@ -179,7 +189,7 @@ final class ClusterRouter: Sendable {
     /// A `MULTI … EXEC` batch on its slot's node: run again whole after a redirection (`ASKING` first for `ASK`,
     /// which lasts through the transaction), since a redirected command makes the whole transaction abort.
     private func routedTransaction(_ commands: [RedisCommand], slot: RedisHashSlot?, timeout: Duration?) async throws -> [RedisReply] {
-        try await routed(slot: slot, timeout: timeout) { client, remaining, asking in
+        try await routed(slot: slot, timeout: timeout, commands: commands.count) { client, remaining, asking in
             let batch = asking ? [RedisCommand("ASKING")] + commands : commands
             var replies = try await client.pipelineUnchecked(batch, timeout: remaining)
             if asking { replies.removeFirst() }
@@ -197,7 +207,7 @@ final class ClusterRouter: Sendable {
     /// Runs `attempt` on the node serving `slot` (any primary for `nil`), following redirections and retrying what
     /// was not sent, until the deadline.
     private func routed<Result: Sendable>(
-        slot: RedisHashSlot?, timeout: Duration?,
+        slot: RedisHashSlot?, timeout: Duration?, commands: Int = 1,
         _ attempt: (RedisClient, Duration, _ asking: Bool) async throws -> Result
     ) async throws -> Result {
         let budget = timeout ?? cluster.node.timeouts.command
@@ -224,6 +234,7 @@ final class ClusterRouter: Sendable {
                 }
             }
             let client = try node(endpoint)
+            sent.withLock(annotatedBy: self) { $0[endpoint, default: 0] += commands }
             do {
                 let result = try await attempt(client, remaining, asking != nil)
                 return result
