@@ -37,9 +37,8 @@ public final class RedisClusterProcesses: Sendable {
         primaries: Int = 3, replicasPerPrimary: Int = 1, nodeTimeout: Duration = .seconds(1), extraArguments: [String] = []
     ) async throws -> RedisClusterProcesses {
         precondition(primaries >= 3 && replicasPerPrimary >= 0)
-        let milliseconds = nodeTimeout.components.seconds * 1000 + nodeTimeout.components.attoseconds / 1_000_000_000_000_000
         let arguments = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                         "--cluster-node-timeout", "\(milliseconds)"] + extraArguments
+                         "--cluster-node-timeout", "\(nodeTimeout.wholeMilliseconds)"] + extraArguments
         var nodes: [RedisServerProcess] = []
         for _ in 0..<primaries * (1 + replicasPerPrimary) {
             // The bus port of its own: the default (port + 10000) is out of range for a free port above 55535.

@@ -49,3 +49,8 @@ public enum RedisCommandLine {
         }
     }
 }
+
+extension Duration {
+    /// Whole milliseconds, for Redis options given in milliseconds.
+    var wholeMilliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

@@ -153,14 +153,11 @@ public final class RedisServerProcess: Sendable {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("redis-sentinel-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        func milliseconds(_ duration: Duration) -> Int64 {
-            duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        }
         // Sentinel rewrites its configuration file as it learns the deployment: it must be a file of its own.
         let configuration = """
             sentinel monitor \(primaryName) 127.0.0.1 \(monitoringPort) \(quorum)
-            sentinel down-after-milliseconds \(primaryName) \(milliseconds(downAfter))
-            sentinel failover-timeout \(primaryName) \(milliseconds(failoverTimeout))
+            sentinel down-after-milliseconds \(primaryName) \(downAfter.wholeMilliseconds)
+            sentinel failover-timeout \(primaryName) \(failoverTimeout.wholeMilliseconds)
             sentinel parallel-syncs \(primaryName) 1
 
             """

@@ -153,16 +153,9 @@ public final class RedisSessionStore: SessionStore {
         }
     }
 
-    /// `EVALSHA` (or `EVAL` after `NOSCRIPT`) then `WAIT`; an unconfirmed write is reported, not failed.
+    /// The script, then `WAIT`; an unconfirmed write is reported, not failed.
     private func runConfirmed(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], _ durable: DurableRevocation) async throws -> RedisReply {
-        var (replies, confirmed) = try await redis.pipeline(
-            [script.evalSHA(keys: keys, arguments: arguments)], confirmedBy: durable.replicas, within: durable.timeout)
-        if case .error(let error) = replies.first, error.code == "NOSCRIPT" {
-            (replies, confirmed) = try await redis.pipeline(
-                [script.eval(keys: keys, arguments: arguments)], confirmedBy: durable.replicas, within: durable.timeout)
-        }
-        guard let reply = replies.first else { throw ScriptFailure(message: "no reply to the script") }
-        if case .error(let error) = reply { throw error }
+        let (reply, confirmed) = try await redis.run(script, keys: keys, arguments: arguments, confirmedBy: durable.replicas, within: durable.timeout)
         if confirmed < durable.replicas {
             SessionMetrics.revocationUnconfirmed()
             logger.warning("a session revocation was not confirmed by the replicas in time; a failover now could undo it", metadata: [
@@ -171,10 +164,4 @@ public final class RedisSessionStore: SessionStore {
         }
         return reply
     }
-}
-
-/// A script run that gave no usable reply (it becomes `.unavailable`, as every Redis failure does).
-private struct ScriptFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

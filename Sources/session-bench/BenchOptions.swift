@@ -43,7 +43,7 @@ struct BenchOptions: ParsableArguments {
             throw ValidationError("--tls-cert-file and --tls-key-file go together")
         }
         let tlsGiven = tlsCaFile != nil || tlsCertFile != nil || tlsInsecure
-        if tlsGiven, !(redis ?? "").lowercased().hasPrefix("rediss://"), !(redis ?? "").lowercased().hasPrefix("rediss-") {
+        if tlsGiven, !RedisURL.usesTLS(redis ?? "") {
             throw ValidationError("the --tls-… options need a rediss:// (or rediss-sentinel://) URL in --redis")
         }
     }

@@ -67,7 +67,7 @@ struct StoreBench: AsyncParsableCommand {
         report.violations = violations
         report.redis_bytes_per_session = bytesPerSession
         if let before = countsBefore, let after = target.client?.clusterCommandCounts {
-            report.per_node = after.mapValues { $0 }.merging(before) { now, then in now - then }
+            report.per_node = after.merging(before) { now, then in now - then }
         }
         if json {
             print(report.json())

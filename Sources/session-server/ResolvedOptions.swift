@@ -55,7 +55,7 @@ struct ResolvedOptions {
         let certFile = command.redisTlsCertFile ?? env("SESSION_REDIS_TLS_CERT_FILE")
         let keyFile = command.redisTlsKeyFile ?? env("SESSION_REDIS_TLS_KEY_FILE")
         if caFile != nil || certFile != nil || keyFile != nil {
-            guard let scheme = redisURL?.lowercased(), scheme.hasPrefix("rediss://") || scheme.hasPrefix("rediss-") else {
+            guard let redisURL, RedisURL.usesTLS(redisURL) else {
                 throw ValidationError("the Redis TLS files need a rediss:// (or rediss-sentinel://) URL in --redis or SESSION_REDIS_URL")
             }
             guard (certFile == nil) == (keyFile == nil) else {

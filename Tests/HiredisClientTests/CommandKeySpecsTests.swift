@@ -6,12 +6,17 @@ import Testing
 
 @Suite("Cluster routing: the keys of a command")
 struct CommandKeySpecsTests {
-    @Test("the keys found locally are the ones COMMAND GETKEYS names, for simple, multi-key, subcommand and script commands")
-    func agreesWithRedis() async throws {
+    /// A server (kept alive by the caller), a connection to it, and the key specs its COMMAND reply gives.
+    private func serverSpecs() async throws -> (RedisServerProcess, RedisConnection, CommandKeySpecs) {
         let server = try await RedisServerProcess.start()
         let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
-        defer { connection.close() }
-        let specs = try #require(CommandKeySpecs(command: try await connection.send("COMMAND")))
+        return (server, connection, try #require(CommandKeySpecs(command: try await connection.send("COMMAND"))))
+    }
+
+    @Test("the keys found locally are the ones COMMAND GETKEYS names, for simple, multi-key, subcommand and script commands")
+    func agreesWithRedis() async throws {
+        let (server, connection, specs) = try await serverSpecs()
+        defer { withExtendedLifetime(server) { connection.close() } }
         let commands: [RedisCommand] = [
             RedisCommand("GET", "k"), RedisCommand("set", "k", "v", "PX", 100), RedisCommand("HGETALL", "sess:{t}:id"),
             RedisCommand("DEL", "a", "b", "c"), RedisCommand("MSET", "a", "1", "b", "2"), RedisCommand("RENAME", "a", "b"),
@@ -34,10 +39,8 @@ struct CommandKeySpecsTests {
 
     @Test("a command's slot: one for keys sharing a hash tag, a typed refusal across slots")
     func slots() async throws {
-        let server = try await RedisServerProcess.start()
-        let connection = try await RedisConnection.connect(configuration: .init(url: server.url))
-        defer { connection.close() }
-        let specs = try #require(CommandKeySpecs(command: try await connection.send("COMMAND")))
+        let (server, connection, specs) = try await serverSpecs()
+        defer { withExtendedLifetime(server) { connection.close() } }
         #expect(try specs.slot(of: RedisCommand("MGET", "{u}a", "{u}b")) == RedisHashSlot(key: "u"))
         #expect(try specs.slot(of: RedisCommand("PING")) == nil)
         let crossing = #expect(throws: RedisError.self) { try specs.slot(of: RedisCommand("MGET", "a", "b")) }

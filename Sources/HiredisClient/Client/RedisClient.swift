@@ -369,8 +369,8 @@ struct RedisConnectionFactory: ConnectionFactory {
         if let resolver, let namedBy {
             // A sentinel may still name a primary that was just demoted, or one not yet promoted: ask the node.
             do {
-                let role = try await connection.send("ROLE").array?.first?.string
-                try SentinelResolver.checkRole(role, of: target.endpoint, primaryName: resolver.configuration.primaryName, namedBy: namedBy)
+                try await SentinelResolver.checkIsPrimary(
+                    connection, at: target.endpoint, primaryName: resolver.configuration.primaryName, namedBy: namedBy)
             } catch {
                 connection.close()
                 throw error

@@ -51,23 +51,10 @@ extension RedisCommand {
     /// Whether one of the command's arguments is `word` (ASCII, case-insensitive); scans the encoded bulks.
     func hasArgument(_ word: String) -> Bool {
         let needle = Array(word.utf8)
-        var index = encoded.startIndex
-        // Skip `*N\r\n`, then walk `$len\r\n<bytes>\r\n` bulks.
-        guard let first = encoded.firstIndex(of: 10) else { return false }
-        index = first + 1
-        while index < encoded.endIndex, encoded[index] == UInt8(ascii: "$") {
-            guard let lineEnd = encoded[index...].firstIndex(of: 10),
-                  let length = Int(String(decoding: encoded[(index + 1)..<(lineEnd - 1)], as: UTF8.self)) else { return false }
-            let start = lineEnd + 1
-            let end = start + length
-            guard end <= encoded.endIndex else { return false }
-            if length == needle.count,
-               zip(encoded[start..<end], needle).allSatisfy({ ($0 >= 97 && $0 <= 122 ? $0 - 32 : $0) == $1 }) {
-                return true
-            }
-            index = end + 2
+        return encodedArguments.contains { argument in
+            argument.count == needle.count
+                && zip(argument, needle).allSatisfy { ($0 >= 97 && $0 <= 122 ? $0 - 32 : $0) == $1 }
         }
-        return false
     }
 }
 

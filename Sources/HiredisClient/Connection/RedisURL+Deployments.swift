@@ -26,6 +26,12 @@ extension RedisURL {
         }
     }
 
+    /// Whether the URL's scheme asks for TLS (`rediss://`, `rediss-sentinel://`, `rediss-cluster://`).
+    public static func usesTLS(_ url: String) -> Bool {
+        let scheme = url.lowercased()
+        return scheme.hasPrefix("rediss://") || scheme.hasPrefix("rediss-sentinel://") || scheme.hasPrefix("rediss-cluster://")
+    }
+
     /// The parts of a multi-host URL after its scheme.
     private struct MultiHost {
         var authentication: RedisConnectionConfiguration.Authentication?
@@ -39,13 +45,7 @@ extension RedisURL {
         var parts = MultiHost()
         var remainder = rest
         if let question = remainder.firstIndex(of: "?") {
-            for pair in remainder[remainder.index(after: question)...].split(separator: "&") {
-                let pieces = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard pieces.count == 2, let value = percentDecode(pieces[1]) else {
-                    throw .invalidURL(original, "malformed query parameter (expected name=value, percent-encoded)")
-                }
-                parts.query.append((pieces[0], value))
-            }
+            parts.query = try parseQuery(remainder[remainder.index(after: question)...], original: original)
             remainder = remainder[..<question]
         }
         // As in redis:// URLs, the path starts at the first '/' (a '/' in a password is written %2F).

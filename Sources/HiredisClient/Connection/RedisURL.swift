@@ -127,12 +127,8 @@ public enum RedisURL {
         var configuration = RedisConnectionConfiguration(endpoint: .unixSocket(path: path))
         var user: String?
         var password: String?
-        for pair in query.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, let value = percentDecode(parts[1]) else {
-                throw .invalidURL(original, "malformed query parameter (expected name=value, percent-encoded)")
-            }
-            switch parts[0] {
+        for (name, value) in try parseQuery(query, original: original) {
+            switch name {
             case "db":
                 guard let database = Int(value), database >= 0 else {
                     throw .invalidURL(original, "database '\(value)' is not a non-negative integer")
@@ -149,6 +145,19 @@ public enum RedisURL {
             throw .invalidURL(original, "user given without password")
         }
         return configuration
+    }
+
+    /// The `name=value` pairs of a query string (values percent-decoded), in order.
+    static func parseQuery(_ query: Substring, original: String) throws(RedisError) -> [(name: Substring, value: String)] {
+        var pairs: [(name: Substring, value: String)] = []
+        for pair in query.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let value = percentDecode(parts[1]) else {
+                throw .invalidURL(original, "malformed query parameter (expected name=value, percent-encoded)")
+            }
+            pairs.append((parts[0], value))
+        }
+        return pairs
     }
 
     /// Decodes `%XX` escapes (and `+` as a space when `plusAsSpace`, as in form bodies); `nil` for a bad escape

@@ -61,4 +61,23 @@ extension RedisCommandExecutor {
             return try await send(script.eval(keys: keys, arguments: arguments), timeout: timeout)
         }
     }
+
+    /// Runs a script like ``run(_:keys:arguments:timeout:)`` and then waits until `replicas` replicas confirm its
+    /// writes (see ``RedisCommandExecutor/pipeline(_:confirmedBy:within:)``): the reply, and how many confirmed.
+    /// - Throws: ``RedisError`` `.server` for an error the script raised, or a connection error.
+    public func run(
+        _ script: RedisScript,
+        keys: [any RedisArgument] = [],
+        arguments: [any RedisArgument] = [],
+        confirmedBy replicas: Int,
+        within: Duration
+    ) async throws -> (reply: RedisReply, confirmed: Int) {
+        var (replies, confirmed) = try await pipeline([script.evalSHA(keys: keys, arguments: arguments)], confirmedBy: replicas, within: within)
+        if case .error(let error) = replies.first, error.code == "NOSCRIPT" {
+            (replies, confirmed) = try await pipeline([script.eval(keys: keys, arguments: arguments)], confirmedBy: replicas, within: within)
+        }
+        guard let reply = replies.first else { throw RedisError.unexpectedReply(.null, expected: "the script's reply") }
+        if case .error(let error) = reply { throw RedisError.server(error) }
+        return (reply, confirmed)
+    }
 }

@@ -36,14 +36,17 @@ final class SentinelResolver: Sendable {
     ///   node is not (or not yet) a primary.
     func resolvePrimary(sslContext: NIOSSLContext?) async throws(RedisError) -> Endpoint {
         let (address, sentinel) = try await primaryAddress(sslContext: sslContext)
-        let role: String?
+        var node = configuration.node
+        node.endpoint = address
         do {
-            role = try await self.role(of: address, sslContext: sslContext)
-        } catch {
+            let connection = try await RedisConnection.connect(
+                configuration: node, sslContext: sslContext, eventLoopGroup: eventLoopGroup, logger: logger)
+            defer { connection.close() }
+            try await Self.checkIsPrimary(connection, at: address, primaryName: configuration.primaryName, namedBy: sentinel)
+        } catch where error.code != .noPrimary {
             throw RedisError(.noPrimary, "\(address), named primary of '\(configuration.primaryName)' by \(sentinel), "
                 + "does not answer: \(error.code) (\(error.message))")
         }
-        try Self.checkRole(role, of: address, primaryName: configuration.primaryName, namedBy: sentinel)
         return address
     }
 
@@ -66,11 +69,25 @@ final class SentinelResolver: Sendable {
         throw RedisError(.noPrimary, "no sentinel named a primary for '\(configuration.primaryName)': " + failures.joined(separator: "; "))
     }
 
-    /// Throws `.noPrimary` unless `role` (a `ROLE` reply's first element) is `master`.
-    static func checkRole(_ role: String?, of address: Endpoint, primaryName: String, namedBy sentinel: Endpoint) throws(RedisError) {
+    /// Asks `ROLE` on a connection to the node the sentinel named; throws `.noPrimary` unless it is `master`.
+    static func checkIsPrimary(
+        _ connection: RedisConnection, at address: Endpoint, primaryName: String, namedBy sentinel: Endpoint
+    ) async throws(RedisError) {
+        let role = try await send(RedisCommand("ROLE"), on: connection).array?.first?.string
         guard role != "master" else { return }
         throw RedisError(.noPrimary, "\(address), named primary of '\(primaryName)' by \(sentinel), answers ROLE as "
             + "\(role ?? "nothing"): a failover is under way")
+    }
+
+    /// Sends a command, any failure as a ``RedisError``.
+    private static func send(_ command: RedisCommand, on connection: RedisConnection) async throws(RedisError) -> RedisReply {
+        do {
+            return try await connection.send(command)
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.connectionClosed, "\(error)")
+        }
     }
 
     /// `SENTINEL get-master-addr-by-name`: the address, or `nil` when this sentinel does not watch the name.
@@ -79,35 +96,12 @@ final class SentinelResolver: Sendable {
             configuration: configuration.sentinelConnection(sentinel), sslContext: sslContext,
             eventLoopGroup: eventLoopGroup, logger: logger)
         defer { connection.close() }
-        let reply: RedisReply
-        do {
-            reply = try await connection.send("SENTINEL", "get-master-addr-by-name", configuration.primaryName)
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw RedisError(.connectionClosed, "\(error)")
-        }
+        let reply = try await Self.send(RedisCommand("SENTINEL", "get-master-addr-by-name", configuration.primaryName), on: connection)
         if reply.isNull { return nil }
         guard let parts = reply.array, parts.count == 2, let host = parts[0].string, !host.isEmpty,
               let port = parts[1].int, (1...65535).contains(port)
         else { throw RedisError.unexpectedReply(reply, expected: "[host, port]") }
         return .tcp(host: host, port: port)
-    }
-
-    /// Connects to `address` as a data node and asks its `ROLE` (`master`, `slave`…).
-    private func role(of address: Endpoint, sslContext: NIOSSLContext?) async throws(RedisError) -> String? {
-        var node = configuration.node
-        node.endpoint = address
-        let connection = try await RedisConnection.connect(
-            configuration: node, sslContext: sslContext, eventLoopGroup: eventLoopGroup, logger: logger)
-        defer { connection.close() }
-        do {
-            return try await connection.send("ROLE").array?.first?.string
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw RedisError(.connectionClosed, "\(error)")
-        }
     }
 
     /// Asks `sentinel` first from now on.
