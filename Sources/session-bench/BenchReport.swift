@@ -39,6 +39,13 @@ struct BenchReport: Encodable {
     var redis_bytes_per_session: Int?
     /// On a Redis Cluster: commands sent to each node during the run, by `host:port`.
     var per_node: [String: Int]?
+    /// On a Redis Cluster: redirections and retries followed during the run, by reply (`MOVED`, `ASK`, `TRYAGAIN`,
+    /// `CLUSTERDOWN`).
+    var redirections: [String: Int]?
+    /// store mode, `--watch-promotion`: when a watched replica was promoted and when the client was served again.
+    var failover: FailoverWatch.Report?
+    /// store mode: the first few errors, when there were any.
+    var error_examples: [String]?
     /// http mode: figures per endpoint ("GET /me", "POST /login", …).
     var per_endpoint: [String: Endpoint]?
     /// http mode, `all` workload: GET /me against GET /ping at the same concurrency.

@@ -32,12 +32,34 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "Attribute bytes per session: names plus JSON values of at most 48 bytes each.")
     var payloadBytes = 200
 
+    @Flag(help: "Make destroy and rotation wait for one replica (the store's durable revocation, WAIT 1 100).")
+    var durableRevocation = false
+
+    @Option(help: ArgumentHelp(
+        "Replicas (host:port,…) to watch during the run: the report's `failover` says when one was promoted and when the bench's client was served again.",
+        valueName: "host:port,…"))
+    var watchPromotion: String?
 
     func validate() throws {
         guard sessions >= options.concurrency, payloadBytes >= 0 else {
             throw ValidationError("--sessions must be at least --concurrency, --payload-bytes not negative")
         }
         guard !(memory && options.redis != nil) else { throw ValidationError("--memory and --redis exclude each other") }
+        guard !memory || (!durableRevocation && watchPromotion == nil) else {
+            throw ValidationError("--durable-revocation and --watch-promotion need Redis, not --memory")
+        }
+        _ = try watchedReplicas()
+    }
+
+    /// The `--watch-promotion` addresses.
+    func watchedReplicas() throws -> [(host: String, port: Int)] {
+        guard let watchPromotion else { return [] }
+        return try watchPromotion.split(separator: ",").map { address in
+            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+                  (1...65535).contains(port), colon != address.startIndex
+            else { throw ValidationError("--watch-promotion takes host:port,host:port…; '\(address)' is not one") }
+            return (String(address[..<colon]), port)
+        }
     }
 
     func run() async throws {
@@ -45,7 +67,8 @@ struct StoreBench: AsyncParsableCommand {
         sessionConfiguration.rotation.renewalGrace = .seconds(1)
         sessionConfiguration.maximumSessionBytes = max(64 * 1024, payloadBytes * 2)
         let (concurrency, json) = (options.concurrency, options.json)
-        let target = try await StoreTarget.open(memory: memory, options: options, configuration: sessionConfiguration, quiet: json)
+        let target = try await StoreTarget.open(memory: memory, options: options, configuration: sessionConfiguration,
+                                                durableRevocation: durableRevocation, quiet: json)
         let population = try await Population.create(store: target.store, count: sessions, payload: Self.payload(bytes: payloadBytes),
                                                      concurrency: concurrency)
         let bytesPerSession = try await target.bytesPerSession(count: sessions)
@@ -57,10 +80,21 @@ struct StoreBench: AsyncParsableCommand {
         let runner = LoadRunner(concurrency: concurrency, duration: options.duration.duration, showProgress: options.showProgress,
                                 executors: options.eventLoopExecutors)
         let countsBefore = target.client?.clusterCommandCounts
+        let redirectionsBefore = target.client?.clusterRedirectionCounts
+        let watch = try target.client.map { client in
+            try watchedReplicas().map { replica in
+                var connection = try options.clientConfiguration(url: options.redis ?? "redis://127.0.0.1").connection
+                connection.endpoint = .tcp(host: replica.host, port: replica.port)
+                return (name: "\(replica.host):\(replica.port)", connection: connection)
+            }
+        }.flatMap { $0.isEmpty ? nil : FailoverWatch(replicas: $0, client: target.client!) }
+        let watching = watch.map { watch in Task { await watch.run() } }
         let result = await runner.run { worker, iteration in
             try await StoreOperations.perform(workload, worker: worker, iteration: iteration, store: store, population: population,
                                               owned: owned[worker], payload: payload, checks: checks)
         }
+        watching?.cancel()
+        await watching?.value
         let violations = try await checks.verify(store: store, grace: sessionConfiguration.rotation.renewalGrace, owned: owned)
         var report = BenchReport(mode: "store", workload: workload.rawValue, concurrency: concurrency,
                                  connections: memory ? 0 : options.connections, result: result)
@@ -69,6 +103,11 @@ struct StoreBench: AsyncParsableCommand {
         if let before = countsBefore, let after = target.client?.clusterCommandCounts {
             report.per_node = after.merging(before) { now, then in now - then }
         }
+        if let before = redirectionsBefore, let after = target.client?.clusterRedirectionCounts {
+            report.redirections = after.merging(before) { now, then in now - then }
+        }
+        report.failover = watch?.report
+        if result.errors > 0 { report.error_examples = result.firstErrors }
         if json {
             print(report.json())
         } else {

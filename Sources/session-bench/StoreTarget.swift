@@ -15,7 +15,9 @@ struct StoreTarget: Sendable {
     let embedded: RedisServerProcess?
     let memoryBefore: Int?
 
-    static func open(memory: Bool, options: BenchOptions, configuration: SessionConfiguration, quiet: Bool) async throws -> StoreTarget {
+    static func open(
+        memory: Bool, options: BenchOptions, configuration: SessionConfiguration, durableRevocation: Bool = false, quiet: Bool
+    ) async throws -> StoreTarget {
         if memory {
             return StoreTarget(store: try MemorySessionStore(configuration: configuration), client: nil, pool: nil, embedded: nil, memoryBefore: nil)
         }
@@ -26,7 +28,8 @@ struct StoreTarget: Sendable {
         // The checks deliberately use rotated-away tokens: keep the store's theft warnings out of the report.
         var storeLogger = Logger(label: "session-bench.store")
         storeLogger.logLevel = .error
-        let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration, keyPrefix: "bench"),
+        let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(
+            sessions: configuration, keyPrefix: "bench", durableRevocation: durableRevocation ? .init() : nil),
                                           logger: storeLogger)
         let before = try await usedMemory(client)
         return StoreTarget(store: store, client: client, pool: pool, embedded: embedded, memoryBefore: before)

@@ -33,6 +33,9 @@ struct Population: Sendable {
 final class OwnedSessions: Sendable {
     let sessions: Mutex<[Session]>
     let acknowledged = Mutex<[Int: Int]>([:])
+    /// Sessions whose last operation failed: it may or may not have happened (a timeout, a failover), so nothing
+    /// about them is checked; each is replaced by a fresh session before its next use.
+    let uncertain = Mutex<Set<Int>>([])
 
     init(_ sessions: [Session]) { self.sessions = Mutex(sessions) }
 }
@@ -90,6 +93,30 @@ enum StoreOperations {
     ) async throws {
         let count = owned.sessions.withLock { $0.count }
         let index = (iteration &* 31) % count
+        do {
+            try await replaceIfUncertain(index, owned, store, payload)
+            try await perform(workload, index: index, iteration: iteration, store: store, owned: owned, payload: payload, checks: checks)
+        } catch {
+            // What the failed operation did is unknown: forget what this session was acknowledged to hold.
+            owned.uncertain.withLock { _ = $0.insert(index) }
+            owned.acknowledged.withLock { $0[index] = nil }
+            // Writes must never reach a replica, failover or not.
+            if "\(error)".contains("READONLY") { checks.violation("a replica's READONLY reached the caller: \(error)") }
+            throw error
+        }
+    }
+
+    private static func replaceIfUncertain(_ index: Int, _ owned: OwnedSessions, _ store: any SessionStore, _ payload: [String: [UInt8]]) async throws {
+        guard owned.uncertain.withLock({ $0.contains(index) }) else { return }
+        let fresh = try await store.create(user: nil, attributes: payload)
+        owned.sessions.withLock { $0[index] = fresh }
+        owned.uncertain.withLock { _ = $0.remove(index) }
+    }
+
+    private static func perform(
+        _ workload: StoreBench.Workload, index: Int, iteration: Int, store: any SessionStore, owned: OwnedSessions,
+        payload: [String: [UInt8]], checks: ConsistencyChecks
+    ) async throws {
         switch workload {
         case .load: try await load(index, owned, store, checks)
         case .create: _ = try await store.create(user: nil, attributes: payload)

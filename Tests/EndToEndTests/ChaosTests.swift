@@ -60,7 +60,7 @@ struct ChaosTests {
     /// Runs the bench for 9 s and hurts Redis 3 s in; returns the bench's report.
     private func run(_ fault: Fault, topology: Topology) async throws -> Report {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString.prefix(8)).json").path
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Topology.builtExecutable(named: "session-bench"))
         process.arguments = [

@@ -178,6 +178,10 @@ public final class RedisClient: Service, RedisCommandExecutor {
         router.map { Dictionary(uniqueKeysWithValues: $0.commandCounts.map { ("\($0.key)", $0.value) }) }
     }
 
+    /// On a Redis Cluster, how many redirections and retries were followed so far, by the reply that caused them
+    /// (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`); `nil` for one server or Sentinel.
+    public var clusterRedirectionCounts: [String: Int]? { router?.redirectionCounts }
+
     /// Listens to channels and patterns on a connection of its own (see ``RedisSubscription``).
     /// - Parameters:
     ///   - channels: channels to `SUBSCRIBE` to.

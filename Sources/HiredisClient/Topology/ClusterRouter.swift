@@ -44,6 +44,8 @@ final class ClusterRouter: Sendable {
     private let state = Mutex(State())
     /// Commands sent to each node so far (redirected ones counted again where they went).
     private let sent = Mutex<[Endpoint: Int]>([:])
+    /// Redirections followed so far: `MOVED` and `ASK` replies, and `TRYAGAIN`/`CLUSTERDOWN` retries.
+    private let redirected = Mutex<[String: Int]>([:])
     /// New node clients, for ``run()`` to run.
     private let started: AsyncStream<RedisClient>.Continuation
     private let toRun: AsyncStream<RedisClient>
@@ -100,6 +102,9 @@ final class ClusterRouter: Sendable {
 
     /// Commands sent to each node so far.
     var commandCounts: [Endpoint: Int] { sent.withLock(annotatedBy: self) { $0 } }
+
+    /// Redirections and retries followed so far, by reply: `MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`.
+    var redirectionCounts: [String: Int] { redirected.withLock(annotatedBy: self) { $0 } }
 
     // MARK: Routing
 
@@ -240,6 +245,9 @@ final class ClusterRouter: Sendable {
                 return result
             } catch let error as RedisError where error.serverError != nil {
                 guard let serverError = error.serverError else { throw error }
+                if Self.isRedirectionOrRetry(serverError) {
+                    redirected.withLock(annotatedBy: self) { $0[String(serverError.code), default: 0] += 1 }
+                }
                 if let redirection = ClusterRedirection(serverError, askedHost: Self.host(of: endpoint)) {
                     redirections += 1
                     guard redirections <= Self.maximumRedirections else {
@@ -260,7 +268,8 @@ final class ClusterRouter: Sendable {
                 pauses += 1
                 try await pause(pauses, before: deadline)
             } catch let error as ConnectionPoolError {
-                if error == .shutdown || isShutDown { throw error }
+                // A node's own pool shut down means the node left the slot map (its client was retired): retry.
+                if isShutDown { throw error }
                 // Nothing was sent: the node may be gone (a failover); look again and retry.
                 asking = nil
                 pauses += 1
@@ -389,10 +398,14 @@ final class ClusterRouter: Sendable {
                     continue
                 }
                 let specs = needsSpecs ? CommandKeySpecs(command: try await connection.send("COMMAND")) : nil
-                state.withLock(annotatedBy: self) { state in
+                let departed = state.withLock(annotatedBy: self) { state -> [RedisClient] in
                     state.map = map
                     if let specs { state.keySpecs = specs }
+                    // A node no longer serving slots (failed over, removed) keeps no pool reconnecting to it.
+                    let gone = state.nodes.keys.filter { !map.primaries.contains($0) }
+                    return gone.compactMap { state.nodes.removeValue(forKey: $0) }
                 }
+                departed.forEach { $0.shutdown() }
                 logger.debug("cluster slot map read", metadata: ["from": "\(endpoint)", "primaries": "\(map.primaries.count)"])
                 return
             } catch {
