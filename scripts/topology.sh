@@ -3,6 +3,10 @@
 #
 #   bash scripts/topology.sh bench [--redis MODE] [session-bench http options…]   start it, run the HTTP bench, stop
 #   bash scripts/topology.sh up [--redis MODE]                                    start it, keep it until Ctrl-C
+#   bash scripts/topology.sh store [--redis MODE] [session-bench store options…]  only Redis: the store bench on it
+#   bash scripts/topology.sh failover --redis sentinel|cluster [store options…]   only Redis: the store bench (mixed,
+#       durable revocation on), a primary killed 3 s in; the report's `failover` says when its replica was promoted
+#       and how long after that the bench's client was served again
 #
 # --redis standalone (default): one redis-server with AOF; sentinel: a primary and a replica watched by three
 # sentinels (quorum 2, down-after 1 s), the apps on a redis-sentinel:// URL; cluster: a Redis Cluster of three
@@ -18,9 +22,9 @@ cd "$(dirname "$0")/.."
 root=$PWD
 command=${1:-bench}
 [ $# -gt 0 ] && shift
-usage="usage: $0 bench [--redis standalone|sentinel|cluster] [session-bench http options…] | up [--redis …]"
+usage="usage: $0 bench|store [--redis standalone|sentinel|cluster] [session-bench options…] | up [--redis …] | failover --redis sentinel|cluster [store options…]"
 case "$command" in
-  bench|up) ;;
+  bench|up|store|failover) ;;
   *) echo "$usage" >&2; exit 2 ;;
 esac
 redis_mode=standalone
@@ -37,12 +41,18 @@ case "$redis_mode" in
   standalone|sentinel|cluster) ;;
   *) echo "--redis must be standalone, sentinel or cluster (got '$redis_mode')" >&2; exit 2 ;;
 esac
+if [ "$command" = failover ] && { [ "$redis_mode" = standalone ] || [ -n "${REDIS_URL:-}" ]; }; then
+  echo "failover needs --redis sentinel or cluster (and no REDIS_URL): it kills a primary this script started" >&2
+  exit 2
+fi
 
 bash scripts/ensure-packages.sh
 build=${BUILD:-release}
 # Progress goes to stderr, so that `bench --json` prints only the report on stdout.
-swift build -c "$build" --product session-server >&2
-[ "$command" = bench ] && swift build -c "$build" --product session-bench >&2
+case "$command" in
+  bench|up) swift build -c "$build" --product session-server >&2 ;;
+esac
+[ "$command" = up ] || swift build -c "$build" --product session-bench >&2
 bin=$(swift build -c "$build" --show-bin-path)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/session-topology.XXXXXX")
@@ -100,6 +110,7 @@ start_redis() {
   redis-server --bind 127.0.0.1 --port "$port" --dir "$work/redis-$port" --appendonly yes --save '' \
     --logfile "$work/redis-$port.log" "$@" &
   pids+=($!)
+  eval "redis_pid_$port=$!"   # for the failover command's kill
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "redis-server on port $port did not start" >&2
   return 1
@@ -133,6 +144,7 @@ elif [ "$redis_mode" = sentinel ]; then
     wait_for "^1$" sh -c "redis-cli -p $port sentinel master mymaster | grep -A1 -x num-slaves | tail -1"
   done
   redis_url="redis-sentinel://127.0.0.1:$s1,127.0.0.1:$s2,127.0.0.1:$s3/mymaster"
+  victim=$r0 replica=$r1
 elif [ "$redis_mode" = cluster ]; then
   # The cluster bus gets a port of its own: the default (port + 10000) may be out of range for a high free port.
   buses=("$b0" "$b1" "$b2" "$b3" "$b4" "$b5")
@@ -148,9 +160,31 @@ elif [ "$redis_mode" = cluster ]; then
     wait_for cluster_state:ok redis-cli -p "$port" cluster info
   done
   redis_url="redis-cluster://127.0.0.1:$r0,127.0.0.1:$r1,127.0.0.1:$r2"
+  # The failover victim: the primary on $r0; its replica: the node whose primary id is $r0's.
+  victim=$r0
+  replica=$(redis-cli -p "$r0" cluster nodes | awk -v id="$(redis-cli -p "$r0" cluster myid)" \
+    '$4 == id { split($2, address, "@"); n = split(address[1], parts, ":"); print parts[n] }')
 else
   start_redis "$r0"
   redis_url="redis://127.0.0.1:$r0"
+fi
+
+if [ "$command" = store ]; then
+  echo "redis ($redis_mode) $redis_url" >&2
+  "$bin/session-bench" store --redis "$redis_url" "$@"
+  exit 0
+fi
+if [ "$command" = failover ]; then
+  echo "redis ($redis_mode) $redis_url: killing the primary on port $victim 3 s in; watching its replica on $replica" >&2
+  # 2,000 sessions are created in well under the 3 s before the kill; options given here come after, and win.
+  "$bin/session-bench" store --redis "$redis_url" --workload mixed --sessions 2000 --duration 12s --durable-revocation \
+    --watch-promotion "127.0.0.1:$replica" "$@" &
+  bench=$!
+  sleep 3
+  victim_pid_variable="redis_pid_$victim"
+  kill -KILL "${!victim_pid_variable}"
+  wait "$bench"
+  exit 0
 fi
 
 ulimit -n 65536 2>/dev/null || true   # 200 users need ~800 sockets across HAProxy and the servers

@@ -351,11 +351,28 @@ struct RedisConnectionFactory: ConnectionFactory {
     }
 
     func makeConnection(id: Int, logger: Logger) async throws -> RedisConnection {
-        var target = configuration
-        var namedBy: RedisConnectionConfiguration.Endpoint?
-        if let resolver {
-            (target.endpoint, namedBy) = try await resolver.primaryAddress(sslContext: try sslContext())
+        guard let resolver else { return try await connect(to: configuration.endpoint, namedBy: nil, logger: logger) }
+        // The address the first sentinel that answers gives; when it does not answer as a primary, the addresses the
+        // other sentinels give (after a failover, the sentinel that led it knows the new primary first).
+        let first = try await resolver.primaryAddress(sslContext: try sslContext())
+        do {
+            return try await connect(to: first.0, namedBy: first.1, logger: logger)
+        } catch {
+            for (address, sentinel) in await resolver.otherAddresses(excluding: first.0, asked: first.1, sslContext: try sslContext()) {
+                guard let connection = try? await connect(to: address, namedBy: sentinel, logger: logger) else { continue }
+                resolver.prefer(sentinel)
+                return connection
+            }
+            throw error
         }
+    }
+
+    /// A connection to `endpoint`; with Sentinel (`namedBy` the sentinel that named it), checked to be the primary.
+    private func connect(
+        to endpoint: RedisConnectionConfiguration.Endpoint, namedBy: RedisConnectionConfiguration.Endpoint?, logger: Logger
+    ) async throws -> RedisConnection {
+        var target = configuration
+        target.endpoint = endpoint
         let (index, eventLoop) = loops.leastUsed()
         let connection: RedisConnection
         do {
@@ -374,14 +391,14 @@ struct RedisConnectionFactory: ConnectionFactory {
             // A sentinel may still name a primary that was just demoted, or one not yet promoted: ask the node.
             do {
                 try await SentinelResolver.checkIsPrimary(
-                    connection, at: target.endpoint, primaryName: resolver.configuration.primaryName, namedBy: namedBy)
+                    connection, at: endpoint, primaryName: resolver.configuration.primaryName, namedBy: namedBy)
             } catch {
                 connection.close()
                 throw error
             }
+            open.primary.withLock(annotatedBy: open) { $0 = endpoint }
         }
         open.add(connection)
-        if resolver != nil { open.primary.withLock(annotatedBy: open) { $0 = target.endpoint } }
         return connection
     }
 

@@ -69,6 +69,24 @@ final class SentinelResolver: Sendable {
         throw RedisError(.noPrimary, "no sentinel named a primary for '\(configuration.primaryName)': " + failures.joined(separator: "; "))
     }
 
+    /// The primary's addresses as the sentinels other than `asked` name them (asked in turn, duplicates and
+    /// `excluded` left out), each with the sentinel that named it: where to look when the address the first sentinel
+    /// gave does not answer as a primary. Right after a failover only the sentinel that led it may know the new
+    /// primary; the others learn it from its hello messages, up to seconds later.
+    func otherAddresses(excluding excluded: Endpoint, asked: Endpoint, sslContext: NIOSSLContext?) async -> [(Endpoint, Endpoint)] {
+        var found: [(Endpoint, Endpoint)] = []
+        for sentinel in sentinels where sentinel != asked {
+            guard let address = try? await askSentinel(sentinel, sslContext: sslContext), address != excluded,
+                  !found.contains(where: { $0.0 == address })
+            else { continue }
+            found.append((address, sentinel))
+        }
+        return found
+    }
+
+    /// Asks `sentinel` first from now on (it named the primary that answered).
+    func prefer(_ sentinel: Endpoint) { promote(sentinel) }
+
     /// Asks `ROLE` on a connection to the node the sentinel named; throws `.noPrimary` unless it is `master`.
     static func checkIsPrimary(
         _ connection: RedisConnection, at address: Endpoint, primaryName: String, namedBy sentinel: Endpoint
