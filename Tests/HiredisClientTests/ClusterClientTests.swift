@@ -91,6 +91,30 @@ struct ClusterClientTests {
         }
     }
 
+    @Test("Pub/Sub on a cluster: messages arrive from any node; when the subscription's node dies it moves to another, and keyless commands skip the dead node")
+    func subscriptionMovesOnNodeDeath() async throws {
+        try await withCluster { cluster, client in
+            var events = client.subscribe(to: ["news"]).makeAsyncIterator()
+            #expect(await events.next() == .subscribed(reconnected: false))
+            // PUBLISH counts only the receiving node's subscribers; the cluster delivers it to every node.
+            _ = try await client.send("PUBLISH", "news", "one")
+            #expect(await events.next() == .message(.init(channel: "news", pattern: nil, payload: Array("one".utf8))))
+            // The node holding the subscription (PUBSUB NUMSUB counts a node's own subscribers).
+            var holder: RedisServerProcess?
+            for node in cluster.nodes {
+                let connection = try await RedisConnection.connect(configuration: .init(url: node.url))
+                if try await connection.send("PUBSUB", "NUMSUB", "news").array?.last == .integer(1) { holder = node }
+                connection.close()
+            }
+            let victim = try #require(holder)
+            await victim.kill()
+            #expect(await events.next() == .subscribed(reconnected: true))
+            // PUBLISH is keyless: it goes to a live primary (a dead one is skipped within the deadline).
+            _ = try await client.send("PUBLISH", "news", "after")
+            #expect(await events.next() == .message(.init(channel: "news", pattern: nil, payload: Array("after".utf8))))
+        }
+    }
+
     @Test("a primary killed: its replica is promoted, the client finds it (refreshing the map) and every key written before is there")
     func followsFailover() async throws {
         let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 1)

@@ -188,7 +188,11 @@ public final class RedisClient: Service, RedisCommandExecutor {
     ///   - patterns: patterns to `PSUBSCRIBE` to.
     public func subscribe(to channels: [String] = [], patterns: [String] = []) -> RedisSubscription {
         precondition(!channels.isEmpty || !patterns.isEmpty, "subscribe to at least one channel or pattern")
-        return RedisSubscription(client: self, channels: channels, patterns: patterns)
+        guard let router else { return RedisSubscription(client: self, channels: channels, patterns: patterns) }
+        // On a cluster any node delivers every message; the router picks one that answers, at each reconnect.
+        return RedisSubscription(client: self, channels: channels, patterns: patterns) { [logger] in
+            try await router.connectToAnyNode(logger: logger)
+        }
     }
 
     /// Sends one command on a shared connection.

@@ -100,6 +100,23 @@ final class ClusterRouter: Sendable {
         return clients
     }
 
+    /// A connection of its own to the first node that takes one: the primaries known now, then the seeds. For
+    /// Pub/Sub: a cluster delivers every `PUBLISH` to every node, so any node will do, and a reconnect after that
+    /// node failed goes to another.
+    func connectToAnyNode(logger: Logger) async throws -> RedisConnection {
+        let known = state.withLock(annotatedBy: self) { $0.map?.primaries ?? [] }
+        var failures: [String] = []
+        var seen = Set<Endpoint>()
+        for endpoint in known + cluster.seeds where seen.insert(endpoint).inserted {
+            do {
+                return try await RedisConnection.connect(configuration: cluster.nodeConnection(endpoint), eventLoopGroup: eventLoopGroup, logger: logger)
+            } catch {
+                failures.append("\(endpoint): \(error)")
+            }
+        }
+        throw RedisError(.noPrimary, "no cluster node took a connection: " + failures.joined(separator: "; "))
+    }
+
     /// Commands sent to each node so far.
     var commandCounts: [Endpoint: Int] { sent.withLock(annotatedBy: self) { $0 } }
 
@@ -230,7 +247,8 @@ final class ClusterRouter: Sendable {
                 endpoint = asking
             } else {
                 do {
-                    endpoint = try await primary(for: slot)
+                    // A keyless command moves on to the next primary after each failed attempt.
+                    endpoint = try await primary(for: slot, attempt: pauses)
                 } catch let error as RedisError where error.code == .noPrimary {
                     // No node claims the slot yet (a failover): wait for the map to show one, within the deadline.
                     pauses += 1
@@ -312,14 +330,16 @@ final class ClusterRouter: Sendable {
         return map
     }
 
-    /// The primary serving `slot` (any primary for `nil`), refreshing the map once when no node claims it.
-    private func primary(for slot: RedisHashSlot?) async throws -> Endpoint {
+    /// The primary serving `slot`, refreshing the map once when no node claims it; for `nil`, the primaries in
+    /// turn, one per `attempt` (so that a keyless command does not keep trying a node that is down).
+    private func primary(for slot: RedisHashSlot?, attempt: Int = 0) async throws -> Endpoint {
         var map = try await slotMap()
         if let slot, map.primary(for: slot) == nil {
             try await refresh()
             map = try await slotMap()
         }
-        guard let endpoint = slot.map({ map.primary(for: $0) }) ?? map.primaries.first else {
+        let anyPrimary = map.primaries.isEmpty ? nil : map.primaries[attempt % map.primaries.count]
+        guard let endpoint = slot.map({ map.primary(for: $0) }) ?? anyPrimary else {
             throw RedisError(.noPrimary, "no cluster node serves slot \(slot.map { "\($0)" } ?? "-")")
         }
         return endpoint
