@@ -158,6 +158,8 @@ elif [ "$redis_mode" = cluster ]; then
     "127.0.0.1:$r5" --cluster-replicas 1 --cluster-yes >"$work/cluster-create.log" 2>&1
   for port in "$r0" "$r1" "$r2" "$r3" "$r4" "$r5"; do
     wait_for cluster_state:ok redis-cli -p "$port" cluster info
+    # A replica that never synced cannot be promoted (cluster-replica-validity-factor): wait for every link.
+    wait_for "role:master\\|master_link_status:up" redis-cli -p "$port" info replication
   done
   redis_url="redis-cluster://127.0.0.1:$r0,127.0.0.1:$r1,127.0.0.1:$r2"
   # The failover victim: the primary on $r0; its replica: the node whose primary id is $r0's.

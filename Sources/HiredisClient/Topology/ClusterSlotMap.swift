@@ -73,7 +73,8 @@ struct ClusterSlotMap: Sendable, Equatable {
                     continue
                 }
                 if role == "master" {
-                    primary = endpoint
+                    // Right after a failover the failed old primary may still be listed beside the promoted one.
+                    if primary == nil || node["health"]?.string == "online" { primary = endpoint }
                 } else if node["health"]?.string == "online" {
                     replicas.append(endpoint)
                 }
