@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The demo topology without Docker: redis-server, three session-servers and HAProxy (TLS) on free loopback ports.
+# The demo topology without Docker: Redis, three session-servers and HAProxy (TLS) on free loopback ports, or Redis alone.
 #
 #   bash scripts/topology.sh bench [--redis MODE] [session-bench http options…]   start it, run the HTTP bench, stop
 #   bash scripts/topology.sh up [--redis MODE]                                    start it, keep it until Ctrl-C
 #   bash scripts/topology.sh store [--redis MODE] [session-bench store options…]  only Redis: the store bench on it
 #   bash scripts/topology.sh failover --redis sentinel|cluster [store options…]   only Redis: the store bench (mixed,
-#       durable revocation on), a primary killed 3 s in; the report's `failover` says when its replica was promoted
+#       durable revocation on), a primary killed 2 s into the load; the report's `failover` says when its replica was promoted
 #       and how long after that the bench's client was served again
 #
 # --redis standalone (default): one redis-server with AOF; sentinel: a primary and a replica watched by three
@@ -159,13 +159,14 @@ elif [ "$redis_mode" = cluster ]; then
   for port in "$r0" "$r1" "$r2" "$r3" "$r4" "$r5"; do
     wait_for cluster_state:ok redis-cli -p "$port" cluster info
     # A replica that never synced cannot be promoted (cluster-replica-validity-factor): wait for every link.
-    wait_for "role:master\\|master_link_status:up" redis-cli -p "$port" info replication
+    wait_for synced sh -c "redis-cli -p $port info replication | grep -q -e role:master -e master_link_status:up && echo synced"
   done
   redis_url="redis-cluster://127.0.0.1:$r0,127.0.0.1:$r1,127.0.0.1:$r2"
   # The failover victim: the primary on $r0; its replica: the node whose primary id is $r0's.
   victim=$r0
   replica=$(redis-cli -p "$r0" cluster nodes | awk -v id="$(redis-cli -p "$r0" cluster myid)" \
     '$4 == id { split($2, address, "@"); n = split(address[1], parts, ":"); print parts[n] }')
+  [ -n "$replica" ] || { echo "the cluster gave the primary on port $r0 no replica" >&2; exit 1; }
 else
   start_redis "$r0"
   redis_url="redis://127.0.0.1:$r0"
@@ -177,12 +178,15 @@ if [ "$command" = store ]; then
   exit 0
 fi
 if [ "$command" = failover ]; then
-  echo "redis ($redis_mode) $redis_url: killing the primary on port $victim 3 s in; watching its replica on $replica" >&2
-  # 2,000 sessions are created in well under the 3 s before the kill; options given here come after, and win.
+  echo "redis ($redis_mode) $redis_url: killing the primary on port $victim 2 s into the load; watching its replica on $replica" >&2
+  # Options given here come after the defaults, and win. The bench says on stderr when its load runs (its sessions
+  # are created); the primary is killed 2 s after that.
   "$bin/session-bench" store --redis "$redis_url" --workload mixed --sessions 2000 --duration 12s --durable-revocation \
-    --watch-promotion "127.0.0.1:$replica" "$@" &
+    --watch-promotion "127.0.0.1:$replica" "$@" 2>"$work/bench.log" &
   bench=$!
-  sleep 3
+  pids+=("$bench")
+  wait_for "load started" cat "$work/bench.log"
+  sleep 2
   victim_pid_variable="redis_pid_$victim"
   kill -KILL "${!victim_pid_variable}"
   wait "$bench"

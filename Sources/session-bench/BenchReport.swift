@@ -114,6 +114,13 @@ struct BenchReport: Encodable {
         ] + (violations.map { [("violations", "\($0)")] } ?? []) + (redis_bytes_per_session.map { [("redis bytes/session", "\($0)")] } ?? [])
             + (journeys.map { [("journeys", "\($0)")] } ?? [])
             + (per_node.map { $0.sorted { $0.key < $1.key }.map { ("commands \($0.key)", "\($0.value)") } } ?? [])
+            + (redirections.map { $0.sorted { $0.key < $1.key }.map { ("redirections \($0.key)", "\($0.value)") } } ?? [])
+            + (failover.map { failover in [
+                ("promoted", failover.promoted ?? "none"),
+                ("followed after", failover.followed_after_promotion_ms.map { "\(Int($0)) ms" } ?? "never"),
+                ("longest probe gap", "\(Int(failover.longest_probe_gap_ms)) ms"),
+                ("probe rounds failed", "\(failover.probe_rounds_failed) of \(failover.probe_rounds)"),
+            ] } ?? [])
         return rows.map { $0.0.padding(toLength: 21, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
     }
 }

@@ -81,14 +81,19 @@ struct StoreBench: AsyncParsableCommand {
                                 executors: options.eventLoopExecutors)
         let countsBefore = target.client?.clusterCommandCounts
         let redirectionsBefore = target.client?.clusterRedirectionCounts
-        let watch = try target.client.map { client in
-            try watchedReplicas().map { replica in
-                var connection = try options.clientConfiguration(url: options.redis ?? "redis://127.0.0.1").connection
+        var watch: FailoverWatch?
+        if let client = target.client, watchPromotion != nil {
+            // The replicas are reached as the data nodes are (credentials, TLS), at their own addresses.
+            let node = try options.clientConfiguration(url: options.redis ?? "redis://127.0.0.1").connection
+            watch = FailoverWatch(replicas: try watchedReplicas().map { replica in
+                var connection = node
                 connection.endpoint = .tcp(host: replica.host, port: replica.port)
                 return (name: "\(replica.host):\(replica.port)", connection: connection)
-            }
-        }.flatMap { $0.isEmpty ? nil : FailoverWatch(replicas: $0, client: target.client!) }
+            }, client: client)
+        }
         let watching = watch.map { watch in Task { await watch.run() } }
+        // For whoever hurts the deployment on purpose (the chaos tests, topology.sh failover): the load runs now.
+        FileHandle.standardError.write(Data("session-bench: load started\n".utf8))
         let result = await runner.run { worker, iteration in
             try await StoreOperations.perform(workload, worker: worker, iteration: iteration, store: store, population: population,
                                               owned: owned[worker], payload: payload, checks: checks)

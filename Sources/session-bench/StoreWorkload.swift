@@ -1,6 +1,7 @@
 // StoreWorkload: the population of sessions, the operations of each workload, and the consistency checks.
 
 import Foundation
+import HiredisClient
 import SessionStore
 import Synchronization
 
@@ -29,15 +30,40 @@ struct Population: Sendable {
     }
 }
 
-/// One worker's sessions and the last value it was told each one stored.
+/// One worker's sessions and what each is known to hold.
+///
+/// An operation that fails (a timeout, a failover) may or may not have happened, and the checks allow for both,
+/// no more: a failed load changes nothing; after a failed save the stored value is the acknowledged one or the
+/// attempted one; after a failed rotation or replacement the session's token is unknown, so it is checked once
+/// more through the old token and then replaced by a fresh session before its next use.
 final class OwnedSessions: Sendable {
     let sessions: Mutex<[Session]>
+    /// The last value of attribute `w` a save of each session was acknowledged for.
     let acknowledged = Mutex<[Int: Int]>([:])
-    /// Sessions whose last operation failed: it may or may not have happened (a timeout, a failover), so nothing
-    /// about them is checked; each is replaced by a fresh session before its next use.
-    let uncertain = Mutex<Set<Int>>([])
+    /// The values of saves that failed after the last acknowledged one: any of them may have been written.
+    let attempted = Mutex<[Int: Set<Int>]>([:])
+    /// Sessions whose token is unknown after a failed rotation or replacement.
+    let unknownToken = Mutex<Set<Int>>([])
 
     init(_ sessions: [Session]) { self.sessions = Mutex(sessions) }
+
+    /// Whether a loaded value of `w` (`nil`: absent) is one the session may hold.
+    func allows(_ value: Int?, at index: Int) -> Bool {
+        value == acknowledged.withLock({ $0[index] }) || value.map { value in attempted.withLock { $0[index]?.contains(value) == true } } == true
+    }
+
+    /// Whether anything was written to the session (a value to look for after the run).
+    func hasWrites(at index: Int) -> Bool {
+        acknowledged.withLock { $0[index] != nil } || attempted.withLock { $0[index] != nil }
+    }
+
+    /// A fresh session at `index`: nothing written to it yet, its token known.
+    func reset(_ index: Int, to session: Session) {
+        sessions.withLock { $0[index] = session }
+        acknowledged.withLock { $0[index] = nil }
+        attempted.withLock { $0[index] = nil }
+        unknownToken.withLock { _ = $0.remove(index) }
+    }
 }
 
 /// What the bench checks during and after the run; every violation is counted and a few are kept as examples.
@@ -73,12 +99,13 @@ final class ConsistencyChecks: Sendable {
         }
         for part in owned {
             let sessions = part.sessions.withLock { $0 }
-            for (index, value) in part.acknowledged.withLock({ $0 }) {
+            let unknown = part.unknownToken.withLock { $0 }
+            for index in sessions.indices where !unknown.contains(index) && part.hasWrites(at: index) {
                 guard let token = sessions[index].token?.rawValue, let loaded = try await store.load(token) else {
                     violation("a session with an acknowledged write is gone")
                     continue
                 }
-                if (try? loaded.get("w", as: Int.self)) != value { violation("an acknowledged attribute write is missing") }
+                if !part.allows(try? loaded.get("w", as: Int.self), at: index) { violation("an acknowledged attribute write is missing") }
             }
         }
         return violations.withLock { $0.count }
@@ -94,23 +121,33 @@ enum StoreOperations {
         let count = owned.sessions.withLock { $0.count }
         let index = (iteration &* 31) % count
         do {
-            try await replaceIfUncertain(index, owned, store, payload)
+            try await replaceIfUnknown(index, owned, store, payload, checks)
             try await perform(workload, index: index, iteration: iteration, store: store, owned: owned, payload: payload, checks: checks)
         } catch {
-            // What the failed operation did is unknown: forget what this session was acknowledged to hold.
-            owned.uncertain.withLock { _ = $0.insert(index) }
-            owned.acknowledged.withLock { $0[index] = nil }
             // Writes must never reach a replica, failover or not.
-            if "\(error)".contains("READONLY") { checks.violation("a replica's READONLY reached the caller: \(error)") }
+            if isReadOnlyReply(error) { checks.violation("a replica's READONLY reached the caller: \(error)") }
             throw error
         }
     }
 
-    private static func replaceIfUncertain(_ index: Int, _ owned: OwnedSessions, _ store: any SessionStore, _ payload: [String: [UInt8]]) async throws {
-        guard owned.uncertain.withLock({ $0.contains(index) }) else { return }
-        let fresh = try await store.create(user: nil, attributes: payload)
-        owned.sessions.withLock { $0[index] = fresh }
-        owned.uncertain.withLock { _ = $0.remove(index) }
+    /// Whether `error` is a `READONLY` reply of a replica (a write sent to a replica), as opposed to a typed failure
+    /// that merely mentions one.
+    static func isReadOnlyReply(_ error: any Error) -> Bool {
+        let redisError = (error as? SessionStoreError)?.underlying as? RedisError ?? error as? RedisError
+        return redisError?.serverError?.code == "READONLY"
+    }
+
+    /// A session whose token became unknown: checked once more through its old token (a failed replacement may have
+    /// destroyed it, a failed rotation retired it: `nil` is allowed), then replaced by a fresh one.
+    private static func replaceIfUnknown(
+        _ index: Int, _ owned: OwnedSessions, _ store: any SessionStore, _ payload: [String: [UInt8]], _ checks: ConsistencyChecks
+    ) async throws {
+        guard owned.unknownToken.withLock({ $0.contains(index) }) else { return }
+        let old = owned.sessions.withLock { $0[index] }
+        if let loaded = try await store.load(old.token!.rawValue), !owned.allows(try? loaded.get("w", as: Int.self), at: index) {
+            checks.violation("an acknowledged attribute write is missing")
+        }
+        owned.reset(index, to: try await store.create(user: nil, attributes: payload))
     }
 
     private static func perform(
@@ -140,14 +177,26 @@ enum StoreOperations {
     static func save(_ index: Int, _ iteration: Int, _ owned: OwnedSessions, _ store: any SessionStore) async throws {
         var session = owned.sessions.withLock { $0[index] }
         try session.set("w", to: iteration)
-        try await store.save(&session)
+        do {
+            try await store.save(&session)
+        } catch {
+            owned.attempted.withLock { _ = $0[index, default: []].insert(iteration) }
+            throw error
+        }
         owned.sessions.withLock { $0[index] = session }
         owned.acknowledged.withLock { $0[index] = iteration }
+        owned.attempted.withLock { $0[index] = nil }
     }
 
     static func rotate(_ index: Int, _ owned: OwnedSessions, _ store: any SessionStore, _ checks: ConsistencyChecks) async throws {
         let session = owned.sessions.withLock { $0[index] }
-        let successor = try await store.rotate(session, .renewal)
+        let successor: Session
+        do {
+            successor = try await store.rotate(session, .renewal)
+        } catch {
+            owned.unknownToken.withLock { _ = $0.insert(index) }
+            throw error
+        }
         owned.sessions.withLock { $0[index] = successor }
         checks.rememberRotated(session.token!.rawValue)
     }
@@ -156,11 +205,14 @@ enum StoreOperations {
         _ index: Int, _ owned: OwnedSessions, _ store: any SessionStore, _ payload: [String: [UInt8]], _ checks: ConsistencyChecks
     ) async throws {
         let session = owned.sessions.withLock { $0[index] }
-        try await store.destroy(session)
-        if try await store.load(session.token!.rawValue) != nil { checks.violation("a destroyed session still loads") }
-        checks.rememberDestroyed(session.token!.rawValue)
-        let fresh = try await store.create(user: nil, attributes: payload)
-        owned.sessions.withLock { $0[index] = fresh }
-        owned.acknowledged.withLock { $0[index] = nil }
+        do {
+            try await store.destroy(session)
+            checks.rememberDestroyed(session.token!.rawValue)
+            if try await store.load(session.token!.rawValue) != nil { checks.violation("a destroyed session still loads") }
+            owned.reset(index, to: try await store.create(user: nil, attributes: payload))
+        } catch {
+            owned.unknownToken.withLock { _ = $0.insert(index) }
+            throw error
+        }
     }
 }

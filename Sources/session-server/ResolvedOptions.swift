@@ -23,6 +23,8 @@ struct ResolvedOptions {
     var eventLoopThreads: Int?
     /// Redis connections the pool keeps open; `nil`: one per event loop, growing to 8 under load.
     var redisConnections: Int?
+    /// Destroy and rotation wait for one replica (the store's durable revocation).
+    var durableRevocation: Bool
     /// Lines to log at start-up (generated passwords, ephemeral secret).
     var startupNotes: [String] = []
 
@@ -122,6 +124,11 @@ struct ResolvedOptions {
         redisConnections = try integer(command.redisConnections, "SESSION_REDIS_CONNECTIONS")
         if let count = redisConnections, !(1...1024).contains(count) {
             throw ValidationError("Redis connections must be within 1...1024: \(count)")
+        }
+
+        durableRevocation = command.durableRevocation || flag("SESSION_DURABLE_REVOCATION")
+        if durableRevocation, memory {
+            throw ValidationError("--durable-revocation needs Redis replicas; the in-memory store has none")
         }
 
         sessionsConfiguration = command.insecureCookies || flag("SESSION_INSECURE_COOKIES") ? .insecureLocal() : SessionsConfiguration()

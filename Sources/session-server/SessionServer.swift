@@ -72,6 +72,9 @@ struct SessionServer: AsyncParsableCommand {
     @Flag(help: "End the whole session family when a renewed-away token is used after its grace (possible theft). (env: SESSION_REVOKE_ON_THEFT=1)")
     var revokeOnTheft = false
 
+    @Flag(help: "Make logout, logout-everywhere and renewal wait up to 100 ms for one replica to confirm them (WAIT 1 100), so that a failover cannot bring an ended session back; unconfirmed ones are logged and counted. (env: SESSION_DURABLE_REVOCATION=1)")
+    var durableRevocation = false
+
     @Option(help: "Most sessions one user may have; the oldest is ended beyond it (default 1000: the demo accounts are shared by load tests). (env: SESSION_MAX_SESSIONS_PER_USER)")
     var maxSessionsPerUser: Int?
 
@@ -107,7 +110,7 @@ struct SessionServer: AsyncParsableCommand {
         let eventLoops = options.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
         let backend = try await StoreBackend.open(
             memory: options.memory, redisURL: options.redisURL, redisTLS: options.redisTLS,
-            redisConnections: options.redisConnections, keyring: options.keyring,
+            redisConnections: options.redisConnections, durableRevocation: options.durableRevocation, keyring: options.keyring,
             configuration: options.sessionConfiguration, eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "session-server.store")
         )

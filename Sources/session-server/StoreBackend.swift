@@ -22,12 +22,14 @@ struct StoreBackend: Sendable {
     ///   - redisURL: a shared Redis; `nil` starts an embedded redis-server on a free loopback port.
     ///   - redisTLS: the TLS files for a rediss:// URL (its verification stays on).
     ///   - redisConnections: connections the pool keeps open (`nil`: the pool's default).
+    ///   - durableRevocation: destroy and rotation wait up to 100 ms for one replica (`WAIT 1 100`).
     ///   - eventLoopGroup: where the Redis connections run (the HTTP server's).
     static func open(
         memory: Bool,
         redisURL: String?,
         redisTLS: RedisTLSConfiguration? = nil,
         redisConnections: Int? = nil,
+        durableRevocation: Bool = false,
         keyring: SessionKeyring,
         configuration: SessionConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -56,7 +58,8 @@ struct StoreBackend: Sendable {
         }
         let client = RedisClient(configuration: clientConfiguration, eventLoopGroup: eventLoopGroup,
                                  logger: Logger(label: "session-server.redis"))
-        let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(sessions: configuration), logger: logger)
+        let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(
+            sessions: configuration, durableRevocation: durableRevocation ? .init(replicas: 1, timeout: .milliseconds(100)) : nil), logger: logger)
         let description = embedded.map { "embedded redis-server \($0.url)" } ?? "redis \(Self.redacted(url))"
         return StoreBackend(store: store, client: client, embedded: embedded, description: description)
     }

@@ -41,10 +41,12 @@ struct DeploymentChaosTests {
             let primaries = nodes.filter(\.isPrimary)
             let (source, target) = (primaries[0], primaries[1])
             let bench = try BenchRun(url: cluster.url, arguments: ["--sessions", "200", "--concurrency", "16", "--duration", "10s"])
-            try await Task.sleep(for: .seconds(3))
             let slots = Array(source.slots.first!.prefix(1500))
             var moved = 0
-            for slot in slots { moved += try await migrate(slot: slot, from: source, to: target, primaries: primaries) }
+            try await bench.whileRunning {
+                try await Task.sleep(for: .seconds(1))
+                for slot in slots { moved += try await migrate(slot: slot, from: source, to: target, primaries: primaries) }
+            }
             return (try await bench.finish(), slots, moved)
         }
         print("slot migration (\(slots.count) slots, \(moved) keys moved): \(report.summary)")
@@ -63,7 +65,7 @@ struct DeploymentChaosTests {
             let nodes = try await ClusterNodes.read(port: cluster.nodes[0].port)
             let victim = nodes.first(where: \.isPrimary)!
             let replica = try #require(nodes.first { $0.primaryID == victim.id })
-            let report = try await underLoad(url: cluster.url, watching: replica.port) {
+            let report = try await underLoad(url: cluster.url, watching: replica.port, duration: "10s") {
                 await cluster.nodes.first { $0.port == victim.port }!.kill()
             }
             return (report, replica)
@@ -78,7 +80,8 @@ struct DeploymentChaosTests {
         let deployment = try await RedisSentinelProcesses.start()
         let replica = deployment.dataNodes[1]
         let report = try await stopping(deployment.stop) {
-            try await underLoad(url: deployment.url, watching: replica.port) { await deployment.dataNodes[0].kill() }
+            // Longer: a split first vote makes the sentinels try again after twice the failover timeout (5 s).
+            try await underLoad(url: deployment.url, watching: replica.port, duration: "16s") { await deployment.dataNodes[0].kill() }
         }
         print("sentinel primary killed: \(report.summary)")
         expectFollowed(report, promoted: replica.port)
@@ -96,14 +99,16 @@ struct DeploymentChaosTests {
         }
     }
 
-    /// Runs the mixed workload with durable revocation, watching `replica`, and calls `fault` three seconds in.
-    private func underLoad(url: String, watching replica: Int, fault: () async throws -> Void) async throws -> Report {
+    /// Runs the mixed workload with durable revocation, watching `replica`, and calls `fault` two seconds into the load.
+    private func underLoad(url: String, watching replica: Int, duration: String, fault: () async throws -> Void) async throws -> Report {
         let bench = try BenchRun(url: url, arguments: [
-            "--sessions", "2000", "--concurrency", "16", "--duration", "10s", "--durable-revocation",
+            "--sessions", "2000", "--concurrency", "16", "--duration", duration, "--durable-revocation",
             "--watch-promotion", "127.0.0.1:\(replica)",
         ])
-        try await Task.sleep(for: .seconds(3))
-        try await fault()
+        try await bench.whileRunning {
+            try await Task.sleep(for: .seconds(2))
+            try await fault()
+        }
         return try await bench.finish()
     }
 
@@ -148,34 +153,67 @@ struct DeploymentChaosTests {
 private struct BenchRun {
     let process: Process
     let output: String
+    let errors: String
 
+    /// Starts the bench against `url` with more `arguments`; its report goes to one file, its standard error to another.
     init(url: String, arguments: [String]) throws {
-        output = FileManager.default.temporaryDirectory.appendingPathComponent("deployment-chaos-\(UUID().uuidString.prefix(8)).json").path
+        let name = FileManager.default.temporaryDirectory.appendingPathComponent("deployment-chaos-\(UUID().uuidString.prefix(8))").path
+        (output, errors) = (name + ".json", name + ".err")
         _ = FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Topology.builtExecutable(named: "session-bench"))
         process.arguments = ["store", "--redis", url, "--workload", "mixed", "--json"] + arguments
         process.environment = Topology.childEnvironment([:])
         process.standardOutput = FileHandle(forWritingAtPath: output)
-        process.standardError = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: errors)
         try ChildProcesses.run(process)
     }
 
+    /// Waits until the bench says its load runs (its sessions are created), then runs `body`; stops the bench when
+    /// either fails.
+    func whileRunning(_ body: () async throws -> Void) async throws {
+        do {
+            let start = ContinuousClock.now
+            while !(try String(contentsOfFile: errors, encoding: .utf8)).contains("session-bench: load started") {
+                guard process.isRunning, ContinuousClock.now - start < .seconds(60) else {
+                    throw TopologyError("the bench's load did not start: \(tail())")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await body()
+        } catch {
+            if process.isRunning { process.terminate() }
+            throw error
+        }
+    }
+
+    /// Waits for the bench to exit and reads its report.
     func finish() async throws -> DeploymentChaosTests.Report {
         let exited = await ChildProcesses.waitForExit(process, timeout: .seconds(90))
+        if !exited { process.terminate() }
         #expect(exited, "the bench finished")
         let data = try Data(contentsOf: URL(fileURLWithPath: output))
-        try? FileManager.default.removeItem(atPath: output)
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: errors)
+        }
         do {
             return try JSONDecoder().decode(DeploymentChaosTests.Report.self, from: data)
         } catch {
-            throw TopologyError("unreadable bench report: \(String(decoding: data.prefix(400), as: UTF8.self))")
+            throw TopologyError("unreadable bench report: \(String(decoding: data.prefix(400), as: UTF8.self)); its errors: \(tail())")
         }
+    }
+
+    /// The end of the bench's standard error (its warnings and any error it exited with).
+    private func tail() -> String {
+        String(((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").suffix(1500))
     }
 }
 
 /// `CLUSTER NODES`, parsed: each node's id, port, role, primary and slot ranges.
 enum ClusterNodes {
+    /// One line of `CLUSTER NODES`.
     struct Node {
         let id: String
         let port: Int
@@ -185,6 +223,7 @@ enum ClusterNodes {
         let slots: [ClosedRange<Int>]
     }
 
+    /// The nodes as the node on `port` sees them, by port.
     static func read(port: Int) async throws -> [Node] {
         let connection = try await RedisConnection.connect(port: port)
         defer { connection.close() }

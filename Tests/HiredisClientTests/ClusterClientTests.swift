@@ -1,4 +1,4 @@
-// ClusterClientTests: RedisClient over a redis-cluster:// URL: routing by slot, split pipelines, ASK and MOVED.
+// ClusterClientTests: RedisClient over a redis-cluster:// URL: routing by slot, split pipelines, ASK and MOVED, Pub/Sub, failover.
 
 import EmbeddedRedis
 import HiredisClient
@@ -91,7 +91,8 @@ struct ClusterClientTests {
         }
     }
 
-    @Test("Pub/Sub on a cluster: messages arrive from any node; when the subscription's node dies it moves to another, and keyless commands skip the dead node")
+    @Test("Pub/Sub on a cluster: messages arrive from any node; when the subscription's node dies it moves to another, and keyless commands skip the dead node",
+          .timeLimit(.minutes(1)))
     func subscriptionMovesOnNodeDeath() async throws {
         try await withCluster { cluster, client in
             var events = client.subscribe(to: ["news"]).makeAsyncIterator()

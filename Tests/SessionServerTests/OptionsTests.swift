@@ -116,6 +116,18 @@ import Testing
         }
     }
 
+    @Test func durableRevocation() throws {
+        let password = ["SESSION_DEMO_PASSWORD": "pw"]
+        #expect(try !ResolvedOptions(try SessionServer.parse([]), environment: password).durableRevocation)
+        #expect(try ResolvedOptions(try SessionServer.parse(["--durable-revocation"]), environment: password).durableRevocation)
+        let environment = password.merging(["SESSION_DURABLE_REVOCATION": "1"]) { $1 }
+        #expect(try ResolvedOptions(try SessionServer.parse([]), environment: environment).durableRevocation)
+        // The in-memory store has no replica to wait for.
+        #expect(throws: ValidationError.self) {
+            try ResolvedOptions(try SessionServer.parse(["--durable-revocation", "--memory"]), environment: password)
+        }
+    }
+
     @Test func eventLoopThreads() throws {
         let password = ["SESSION_DEMO_PASSWORD": "pw"]
         #expect(try ResolvedOptions(try SessionServer.parse([]), environment: password).eventLoopThreads == nil)

@@ -356,18 +356,16 @@ struct RedisConnectionFactory: ConnectionFactory {
 
     func makeConnection(id: Int, logger: Logger) async throws -> RedisConnection {
         guard let resolver else { return try await connect(to: configuration.endpoint, namedBy: nil, logger: logger) }
-        // The address the first sentinel that answers gives; when it does not answer as a primary, the addresses the
-        // other sentinels give (after a failover, the sentinel that led it knows the new primary first).
+        // The address the first sentinel that answers gives; when it does not answer as a primary, the address the
+        // sentinel with the newest configuration gives (after a failover, the one that led it knows first).
         let first = try await resolver.primaryAddress(sslContext: try sslContext())
         do {
             return try await connect(to: first.0, namedBy: first.1, logger: logger)
         } catch {
-            for (address, sentinel) in await resolver.otherAddresses(excluding: first.0, asked: first.1, sslContext: try sslContext()) {
-                guard let connection = try? await connect(to: address, namedBy: sentinel, logger: logger) else { continue }
-                resolver.prefer(sentinel)
-                return connection
-            }
-            throw error
+            guard let newest = await resolver.newestAddress(sslContext: try sslContext()), newest.address != first.0 else { throw error }
+            let connection = try await connect(to: newest.address, namedBy: newest.sentinel, logger: logger)
+            resolver.prefer(newest.sentinel)
+            return connection
         }
     }
 

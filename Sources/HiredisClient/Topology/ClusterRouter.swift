@@ -23,6 +23,9 @@ final class ClusterRouter: Sendable {
 
     /// The shortest time between two refreshes of the slot map.
     static let minimumRefreshInterval: Duration = .milliseconds(100)
+    /// How long a node must be missing from the slot map's primaries before its client is shut down: long enough
+    /// that a map read from a lagging node, or a slotless node taking a migration (named by `ASK`), keeps its pool.
+    static let retirementDelay: Duration = .seconds(2)
     /// The most redirections one command follows.
     static let maximumRedirections = 8
 
@@ -34,6 +37,8 @@ final class ClusterRouter: Sendable {
         /// Counts refreshes, so that a finished one clears only itself.
         var refreshGeneration = 0
         var lastRefresh: ContinuousClock.Instant?
+        /// Node clients whose node was not a primary in the slot map, and since when (see ``retirementDelay``).
+        var missingSince: [Endpoint: ContinuousClock.Instant] = [:]
         var shutDown = false
     }
 
@@ -196,6 +201,7 @@ final class ClusterRouter: Sendable {
         }
         for index in replies.indices {
             guard case .error(let error) = replies[index], Self.isRedirectionOrRetry(error) else { continue }
+            count(error)
             if error.code == "MOVED" { scheduleRefresh() }  // the command's own run below follows the MOVED too
             let remaining = deadline - .now
             guard remaining > .zero else { continue }  // keeps the redirection reply: the deadline is spent
@@ -224,6 +230,10 @@ final class ClusterRouter: Sendable {
 
     private static func isRedirectionOrRetry(_ error: RedisServerError) -> Bool {
         ["MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN"].contains(error.code)
+    }
+
+    private func count(_ redirection: RedisServerError) {
+        redirected.withLock(annotatedBy: self) { $0[String(redirection.code), default: 0] += 1 }
     }
 
     /// Runs `attempt` on the node serving `slot` (any primary for `nil`), following redirections and retrying what
@@ -263,9 +273,7 @@ final class ClusterRouter: Sendable {
                 return result
             } catch let error as RedisError where error.serverError != nil {
                 guard let serverError = error.serverError else { throw error }
-                if Self.isRedirectionOrRetry(serverError) {
-                    redirected.withLock(annotatedBy: self) { $0[String(serverError.code), default: 0] += 1 }
-                }
+                if Self.isRedirectionOrRetry(serverError) { count(serverError) }
                 if let redirection = ClusterRedirection(serverError, askedHost: Self.host(of: endpoint)) {
                     redirections += 1
                     guard redirections <= Self.maximumRedirections else {
@@ -418,14 +426,36 @@ final class ClusterRouter: Sendable {
                     continue
                 }
                 let specs = needsSpecs ? CommandKeySpecs(command: try await connection.send("COMMAND")) : nil
-                let departed = state.withLock(annotatedBy: self) { state -> [RedisClient] in
+                let (departed, newlyMissing) = state.withLock(annotatedBy: self) { state -> ([RedisClient], Bool) in
                     state.map = map
                     if let specs { state.keySpecs = specs }
                     // A node no longer serving slots (failed over, removed) keeps no pool reconnecting to it.
-                    let gone = state.nodes.keys.filter { !map.primaries.contains($0) }
-                    return gone.compactMap { state.nodes.removeValue(forKey: $0) }
+                    let now = ContinuousClock.now
+                    var gone: [RedisClient] = []
+                    var newlyMissing = false
+                    for endpoint in state.nodes.keys {
+                        guard !map.primaries.contains(endpoint) else {
+                            state.missingSince[endpoint] = nil
+                            continue
+                        }
+                        let since = state.missingSince[endpoint] ?? now
+                        newlyMissing = newlyMissing || since == now
+                        state.missingSince[endpoint] = since
+                        if now - since >= Self.retirementDelay, let client = state.nodes.removeValue(forKey: endpoint) {
+                            state.missingSince[endpoint] = nil
+                            gone.append(client)
+                        }
+                    }
+                    return (gone, newlyMissing)
                 }
                 departed.forEach { $0.shutdown() }
+                if newlyMissing {
+                    // Look again once the delay is over, so that the node's pool is retired even if no command asks.
+                    Task { [weak self] in
+                        try? await Task.sleep(for: Self.retirementDelay + Self.minimumRefreshInterval)
+                        try? await self?.refresh()
+                    }
+                }
                 logger.debug("cluster slot map read", metadata: ["from": "\(endpoint)", "primaries": "\(map.primaries.count)"])
                 return
             } catch {

@@ -4,7 +4,7 @@
 /// last key, step, and subcommands such as `object|encoding`), so that a cluster client can find a command's keys
 /// without a round trip. Commands whose keys move with their arguments (`movablekeys`) are understood for the
 /// script family (`EVAL`, `EVALSHA`, `FCALL` and their `_RO` forms: `numkeys` then the keys); for the others
-/// ``keys(of:)`` answers `.unknown`, and the caller asks the server (`COMMAND GETKEYS`).
+/// ``keys(of:)`` answers `.unknown`, and the router refuses the command (`.notAllowedHere`) before sending it.
 struct CommandKeySpecs: Sendable {
     /// Where a command's keys are: arguments `first`, `first + step`, … up to `last` (negative: from the end).
     struct Spec: Sendable, Equatable {

@@ -69,23 +69,39 @@ final class SentinelResolver: Sendable {
         throw RedisError(.noPrimary, "no sentinel named a primary for '\(configuration.primaryName)': " + failures.joined(separator: "; "))
     }
 
-    /// The primary's addresses as the sentinels other than `asked` name them (asked in turn, duplicates and
-    /// `excluded` left out), each with the sentinel that named it: where to look when the address the first sentinel
-    /// gave does not answer as a primary. Right after a failover only the sentinel that led it may know the new
-    /// primary; the others learn it from its hello messages, up to seconds later.
-    func otherAddresses(excluding excluded: Endpoint, asked: Endpoint, sslContext: NIOSSLContext?) async -> [(Endpoint, Endpoint)] {
-        var found: [(Endpoint, Endpoint)] = []
-        for sentinel in sentinels where sentinel != asked {
-            guard let address = try? await askSentinel(sentinel, sslContext: sslContext), address != excluded,
-                  !found.contains(where: { $0.0 == address })
-            else { continue }
-            found.append((address, sentinel))
+    /// The primary's address as the sentinel with the newest configuration names it (the highest `config-epoch`
+    /// of `SENTINEL MASTER`; all sentinels asked at once), and that sentinel; `nil` when none answers. Where to look
+    /// when the address the first sentinel gave does not answer as a primary: right after a failover only the
+    /// sentinel that led it knows the new primary, and the others learn it from its hello messages, up to seconds
+    /// later. A lagging sentinel still names the old primary with an older epoch, so it never wins.
+    func newestAddress(sslContext: NIOSSLContext?) async -> (address: Endpoint, sentinel: Endpoint)? {
+        let answers = await withTaskGroup(of: (Int, Endpoint, Endpoint)?.self) { group in
+            for sentinel in sentinels {
+                group.addTask { try? await self.askWithEpoch(sentinel, sslContext: sslContext) }
+            }
+            return await group.reduce(into: [(Int, Endpoint, Endpoint)]()) { if let answer = $1 { $0.append(answer) } }
         }
-        return found
+        return answers.max { $0.0 < $1.0 }.map { ($0.1, $0.2) }
     }
 
-    /// Asks `sentinel` first from now on (it named the primary that answered).
+    /// Prefers `sentinel` from now on (it knew the primary when the first one did not).
     func prefer(_ sentinel: Endpoint) { promote(sentinel) }
+
+    /// `SENTINEL get-master-addr-by-name` and the `config-epoch` of `SENTINEL MASTER`, from one sentinel.
+    private func askWithEpoch(_ sentinel: Endpoint, sslContext: NIOSSLContext?) async throws(RedisError) -> (Int, Endpoint, Endpoint)? {
+        let connection = try await RedisConnection.connect(
+            configuration: configuration.sentinelConnection(sentinel), sslContext: sslContext,
+            eventLoopGroup: eventLoopGroup, logger: logger)
+        defer { connection.close() }
+        let address = try await Self.send(RedisCommand("SENTINEL", "get-master-addr-by-name", configuration.primaryName), on: connection)
+        let master = try await Self.send(RedisCommand("SENTINEL", "MASTER", configuration.primaryName), on: connection)
+        guard let endpoint = try Self.endpoint(address), let fields = master.array else { return nil }
+        var epoch: Int?
+        for index in stride(from: 0, to: fields.count - 1, by: 2) where fields[index].string == "config-epoch" {
+            epoch = fields[index + 1].string.flatMap { Int($0) } ?? fields[index + 1].int
+        }
+        return epoch.map { ($0, endpoint, sentinel) }
+    }
 
     /// Asks `ROLE` on a connection to the node the sentinel named; throws `.noPrimary` unless it is `master`.
     static func checkIsPrimary(
@@ -114,7 +130,11 @@ final class SentinelResolver: Sendable {
             configuration: configuration.sentinelConnection(sentinel), sslContext: sslContext,
             eventLoopGroup: eventLoopGroup, logger: logger)
         defer { connection.close() }
-        let reply = try await Self.send(RedisCommand("SENTINEL", "get-master-addr-by-name", configuration.primaryName), on: connection)
+        return try Self.endpoint(try await Self.send(RedisCommand("SENTINEL", "get-master-addr-by-name", configuration.primaryName), on: connection))
+    }
+
+    /// A `get-master-addr-by-name` reply as an endpoint; `nil` for a null reply (the name is not watched).
+    private static func endpoint(_ reply: RedisReply) throws(RedisError) -> Endpoint? {
         if reply.isNull { return nil }
         guard let parts = reply.array, parts.count == 2, let host = parts[0].string, !host.isEmpty,
               let port = parts[1].int, (1...65535).contains(port)
