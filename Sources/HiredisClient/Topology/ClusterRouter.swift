@@ -346,8 +346,14 @@ final class ClusterRouter: Sendable {
             try await refresh()
             map = try await slotMap()
         }
-        let anyPrimary = map.primaries.isEmpty ? nil : map.primaries[attempt % map.primaries.count]
-        guard let endpoint = slot.map({ map.primary(for: $0) }) ?? anyPrimary else {
+        let endpoint: Endpoint?
+        if let slot {
+            endpoint = map.primary(for: slot)
+        } else {
+            let primaries = map.primaries
+            endpoint = primaries.isEmpty ? nil : primaries[attempt % primaries.count]
+        }
+        guard let endpoint else {
             throw RedisError(.noPrimary, "no cluster node serves slot \(slot.map { "\($0)" } ?? "-")")
         }
         return endpoint

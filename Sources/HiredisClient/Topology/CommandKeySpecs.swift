@@ -26,6 +26,10 @@ struct CommandKeySpecs: Sendable {
 
     /// By lowercased name; subcommands as `container|sub`.
     private(set) var specs: [String: Spec] = [:]
+    /// The commands that have subcommands (`CLIENT`, `CONFIG`…): only their second argument is looked up too.
+    private var containers: Set<String> = []
+    /// The movable-key commands whose keys are understood: `numkeys`, then the keys.
+    private static let scriptCommands: Set<String> = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]
 
     /// Reads a `COMMAND` (or `COMMAND INFO …`) reply; `nil` when it is not one.
     init?(command reply: RedisReply) {
@@ -40,7 +44,8 @@ struct CommandKeySpecs: Sendable {
               let flags = fields[2].array, let first = fields[3].int, let last = fields[4].int, let step = fields[5].int
         else { return false }
         specs[name] = Spec(first: first, last: last, step: step, movable: flags.contains { $0.string == "movablekeys" })
-        if fields.count >= 10, let subcommands = fields[9].array {
+        if fields.count >= 10, let subcommands = fields[9].array, !subcommands.isEmpty {
+            containers.insert(name)
             for subcommand in subcommands where !add(subcommand) { return false }
         }
         return true
@@ -51,7 +56,8 @@ struct CommandKeySpecs: Sendable {
         let arguments = command.encodedArguments
         guard let name = arguments.first.map({ String(decoding: $0, as: UTF8.self).lowercased() }) else { return .unknown }
         var spec = specs[name]
-        if arguments.count > 1, let sub = specs[name + "|" + String(decoding: arguments[1], as: UTF8.self).lowercased()] {
+        if arguments.count > 1, containers.contains(name),
+           let sub = specs[name + "|" + String(decoding: arguments[1], as: UTF8.self).lowercased()] {
             spec = sub
         }
         guard let spec else { return .unknown }
@@ -67,7 +73,7 @@ struct CommandKeySpecs: Sendable {
 
     /// `EVAL script numkeys key… arg…` and its family; `.unknown` for other movable-key commands.
     private static func scriptKeys(_ name: String, _ arguments: [ArraySlice<UInt8>]) -> Keys {
-        guard ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name), arguments.count >= 3,
+        guard scriptCommands.contains(name), arguments.count >= 3,
               let count = Int(String(decoding: arguments[2], as: UTF8.self)), count >= 0, 3 + count <= arguments.count
         else { return .unknown }
         return count == 0 ? .keyless : .keys(Array(arguments[3..<(3 + count)]))
