@@ -1,8 +1,9 @@
-// SentinelClientTests: RedisClient over a redis-sentinel:// URL: it writes to the primary and follows a failover.
+// SentinelClientTests: RedisClient over a redis-sentinel:// URL: it writes to the primary, follows a failover, waits out LOADING.
 
 import EmbeddedRedis
 import HiredisClient
 import Logging
+import Synchronization
 import Testing
 
 @Suite("RedisClient over Sentinel")
@@ -48,6 +49,63 @@ struct SentinelClientTests {
         await deployment.stop()
     }
 
+    @Test("a primary reloading its data answers LOADING: the client waits it out and runs each command once; no LOADING reaches a caller",
+          .timeLimit(.minutes(2)))
+    func waitsOutLoading() async throws {
+        let deployment = try await RedisSentinelProcesses.start(extraArguments: ["--enable-debug-command", "yes"])
+        let primary = deployment.dataNodes[0]
+        let client = RedisClient(configuration: try RedisClientConfiguration(url: deployment.url), logger: Logger(label: "sentinel-test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            let admin = try await RedisConnection.connect(configuration: .init(url: primary.url))
+            defer { admin.close() }
+            // Enough data that loading it takes a while (each 2 MB loaded, the server answers waiting clients LOADING).
+            _ = try await admin.send(RedisCommand("DEBUG", "POPULATE", 600_000, "filler", 64), timeout: .seconds(60))
+            #expect(try await client.send("SET", "counter", 0) == .status("OK"))
+            let reloaded = Flag()
+            let probe = try await RedisConnection.connect(configuration: .init(url: primary.url))
+            defer { probe.close() }
+            let reload = Task {
+                defer { reloaded.set() }  // also when it failed: `reload.value` below says why
+                let connection = try await RedisConnection.connect(configuration: .init(url: primary.url))
+                defer { connection.close() }
+                _ = try await connection.send(RedisCommand("DEBUG", "RELOAD"), timeout: .seconds(60))
+            }
+            // A direct connection shows the primary loading (this test's point); the client must hide it.
+            let watcher = Task {
+                while !reloaded.isSet {
+                    do {
+                        _ = try await probe.send(RedisCommand("GET", "counter"), timeout: .seconds(5))
+                    } catch let error as RedisError where error.serverError?.code == "LOADING" {
+                        return true
+                    }
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                return false
+            }
+            var (acknowledged, failed) = (0, 0)
+            while !reloaded.isSet || acknowledged == 0 {
+                do {
+                    _ = try await client.send("INCR", "counter")
+                    acknowledged += 1
+                } catch let error as RedisError {
+                    #expect(error.serverError?.code != "LOADING", "\(error)")
+                    failed += 1
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let sawLoading = try await watcher.value
+            try await reload.value
+            let counter = try #require(try await client.send("GET", "counter").string.flatMap { Int($0) })
+            print("LOADING: \(acknowledged) INCRs acknowledged, \(failed) failed, counter \(counter), loading seen: \(sawLoading)")
+            #expect(sawLoading, "the primary answered LOADING while it reloaded")
+            // Every acknowledged INCR ran once; a failed one (its deadline passed) may or may not have.
+            #expect(counter >= acknowledged && counter <= acknowledged + failed)
+            client.shutdown()
+        }
+        await deployment.stop()
+    }
+
     @Test("a forced failover (the old primary lives on as a replica): +switch-master moves the client, no caller sees READONLY")
     func followsSwitchMaster() async throws {
         let deployment = try await RedisSentinelProcesses.start()
@@ -76,4 +134,13 @@ struct SentinelClientTests {
         }
         await deployment.stop()
     }
+}
+
+/// A flag set once, read from other tasks.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+
+    var isSet: Bool { value.withLock { $0 } }
+
+    func set() { value.withLock { $0 = true } }
 }

@@ -1,27 +1,46 @@
-// RedisClient+Sentinel: following a Sentinel failover: +switch-master events, and READONLY answers retried elsewhere.
+// RedisClient+Sentinel: following a Sentinel failover: +switch-master events, and READONLY/LOADING answers retried elsewhere.
 
 import Logging
 
 extension RedisClient {
-    /// A command was answered `READONLY` by a node that is no longer the primary: nothing it tried to write was
-    /// written, so it can run again on the new primary.
+    /// A command was answered `READONLY` by a node that is no longer the primary, or `LOADING` by a primary still
+    /// loading its data (restarted): it did not run, so it can run again, on the primary the sentinels name by then.
     struct NotPrimary: Error {
         let connection: RedisConnection
         let error: RedisError
     }
 
-    /// How many times a command answered `READONLY` runs again (on a new connection each time) before it fails.
+    /// How many times a command answered `READONLY` or `LOADING` runs again (on a new connection each time) before it
+    /// fails.
     static let primaryRetries = 5
 
-    /// Whether a server error says the node is a replica (a demoted primary).
-    static func isReadOnly(_ error: RedisServerError) -> Bool {
-        error.code == "READONLY"
+    /// Whether a server error says the node cannot serve as the primary now: it is a replica (a demoted primary,
+    /// `READONLY`) or is loading its data (`LOADING`). Neither ran the command.
+    static func isNotServingPrimary(_ error: RedisServerError) -> Bool {
+        error.code == "READONLY" || error.code == "LOADING"
     }
 
-    /// Runs `attempt` again when it met a node that is no longer the primary: every connection is closed gracefully
+    /// Whether a pipeline's replies show it met a node that cannot serve as the primary, so that it may run again
+    /// whole: any `READONLY` (a replica ran none of its writes; its reads can run again), or `LOADING` for every
+    /// command (a node that finished loading midway may have run the later ones).
+    static func metNonPrimary(_ replies: [RedisReply]) -> RedisServerError? {
+        var loading: RedisServerError?
+        var allLoading = !replies.isEmpty
+        for reply in replies {
+            guard case .error(let error) = reply, isNotServingPrimary(error) else {
+                allLoading = false
+                continue
+            }
+            if error.code == "READONLY" { return error }
+            loading = error
+        }
+        return allLoading ? loading : nil
+    }
+
+    /// Runs `attempt` again when it met a node that is not (or not yet) serving as the primary: every connection is closed gracefully
     /// (the pool replaces them with ones to the primary the sentinels name now), and after a short pause the attempt
     /// is repeated (a pipeline whole: on a replica none of its writes ran, though a `PUBLISH` in it would run twice),
-    /// up to ``primaryRetries`` times; then it fails with `.noPrimary`, never with the `READONLY` answer.
+    /// up to ``primaryRetries`` times; then it fails with `.noPrimary`, never with the `READONLY` or `LOADING` answer.
     func followingPrimary<Result>(_ attempt: () async throws -> Result) async throws -> Result {
         var tries = 0
         while true {
@@ -32,12 +51,12 @@ extension RedisClient {
                 notPrimary.connection.close()
                 factory.retireAll()
                 tries += 1
-                logger.info("a command met a node that is no longer the primary; retrying on the new one", metadata: [
+                logger.info("a command met a node not serving as the primary (READONLY or LOADING); retrying", metadata: [
                     "attempt": "\(tries)",
                 ])
                 guard tries < Self.primaryRetries else {
-                    throw RedisError(.noPrimary, "the node the sentinels named answered READONLY \(tries) times: "
-                        + "\(notPrimary.error.message)")
+                    throw RedisError(.noPrimary, "the node the sentinels named could not serve as the primary \(tries) "
+                        + "times: \(notPrimary.error.message)")
                 }
                 try await Task.sleep(for: configuration.pool.circuitBreaker.probeInterval * tries)
             }

@@ -212,7 +212,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
             try await withSharedConnection { connection in
                 do {
                     return try await connection.send(command, timeout: timeout)
-                } catch let error as RedisError where error.serverError.map(Self.isReadOnly) == true {
+                } catch let error as RedisError where error.serverError.map(Self.isNotServingPrimary) == true {
                     throw NotPrimary(connection: connection, error: error)
                 }
             }
@@ -249,9 +249,7 @@ public final class RedisClient: Service, RedisCommandExecutor {
         return try await followingPrimary {
             try await withSharedConnection { connection in
                 let replies = try await connection.pipeline(commands, timeout: timeout)
-                for case .error(let error) in replies where Self.isReadOnly(error) {
-                    throw NotPrimary(connection: connection, error: .server(error))
-                }
+                if let error = Self.metNonPrimary(replies) { throw NotPrimary(connection: connection, error: .server(error)) }
                 return replies
             }
         }
