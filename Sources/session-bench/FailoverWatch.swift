@@ -6,7 +6,7 @@ import Synchronization
 
 /// Times a failover from the outside while the load runs.
 ///
-/// Two loops run beside the workload until ``stop()``:
+/// Two loops run beside the workload until the task running ``run()`` is cancelled:
 /// - every 10 ms, `ROLE` on each watched replica (a connection of its own to each): the first one seen as a replica
 ///   that then answers `master` was promoted, at that moment;
 /// - every 10 ms, a probe round through the bench's own client, whether the earlier rounds ended or not (at most
@@ -138,6 +138,9 @@ final class FailoverWatch: Sendable {
         do {
             let replies = try await client.pipeline(probeKeys.map { RedisCommand("SET", $0, "1") })
             served = replies.allSatisfy { $0 == .status("OK") }
+        } catch is CancellationError {
+            state.withLock { $0.inFlight -= 1 }  // the watch ended: neither served nor failed
+            return
         } catch {
             served = false
         }

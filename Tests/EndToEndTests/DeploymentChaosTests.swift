@@ -80,8 +80,8 @@ struct DeploymentChaosTests {
         let deployment = try await RedisSentinelProcesses.start()
         let replica = deployment.dataNodes[1]
         let report = try await stopping(deployment.stop) {
-            // Longer: a split first vote makes the sentinels try again after twice the failover timeout (5 s).
-            try await underLoad(url: deployment.url, watching: replica.port, duration: "16s") { await deployment.dataNodes[0].kill() }
+            // Longer: a split first vote makes the sentinels try again after twice the failover timeout (5 s, so 10 s).
+            try await underLoad(url: deployment.url, watching: replica.port, duration: "22s") { await deployment.dataNodes[0].kill() }
         }
         print("sentinel primary killed: \(report.summary)")
         expectFollowed(report, promoted: replica.port)

@@ -52,7 +52,8 @@ struct SentinelClientTests {
     @Test("a primary reloading its data answers LOADING: the client waits it out and runs each command once; no LOADING reaches a caller",
           .timeLimit(.minutes(2)))
     func waitsOutLoading() async throws {
-        let deployment = try await RedisSentinelProcesses.start(extraArguments: ["--enable-debug-command", "yes"])
+        // A long down-after: the reload's blocking save must not look like a dead primary to the sentinels.
+        let deployment = try await RedisSentinelProcesses.start(downAfter: .seconds(10), extraArguments: ["--enable-debug-command", "yes"])
         let primary = deployment.dataNodes[0]
         let client = RedisClient(configuration: try RedisClientConfiguration(url: deployment.url), logger: Logger(label: "sentinel-test"))
         try await withThrowingTaskGroup(of: Void.self) { group in

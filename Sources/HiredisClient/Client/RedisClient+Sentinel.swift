@@ -20,36 +20,38 @@ extension RedisClient {
         error.code == "READONLY" || error.code == "LOADING"
     }
 
-    /// Whether a pipeline's replies show it met a node that cannot serve as the primary, so that it may run again
-    /// whole: any `READONLY` (a replica ran none of its writes; its reads can run again), or `LOADING` for every
-    /// command (a node that finished loading midway may have run the later ones).
+    /// Whether a pipeline's replies show it met a node that cannot serve as the primary, so that it runs again
+    /// whole: any `READONLY` (a replica refuses every write; a node demoted between two of the pipeline's commands,
+    /// which needs the pipeline to span two reads of the server, ran the earlier ones), or `LOADING` for its last
+    /// command (a primary's loading can end midway through a pipeline, never begin: then none of its commands that
+    /// loading refuses ran).
     static func metNonPrimary(_ replies: [RedisReply]) -> RedisServerError? {
-        var loading: RedisServerError?
-        var allLoading = !replies.isEmpty
-        for reply in replies {
-            guard case .error(let error) = reply, isNotServingPrimary(error) else {
-                allLoading = false
-                continue
-            }
-            if error.code == "READONLY" { return error }
-            loading = error
-        }
-        return allLoading ? loading : nil
+        for case .error(let error) in replies where error.code == "READONLY" { return error }
+        if case .error(let error)? = replies.last, error.code == "LOADING" { return error }
+        return nil
     }
 
-    /// Runs `attempt` again when it met a node that is not (or not yet) serving as the primary: every connection is closed gracefully
-    /// (the pool replaces them with ones to the primary the sentinels name now), and after a short pause the attempt
-    /// is repeated (a pipeline whole: on a replica none of its writes ran, though a `PUBLISH` in it would run twice),
-    /// up to ``primaryRetries`` times; then it fails with `.noPrimary`, never with the `READONLY` or `LOADING` answer.
+    /// Runs `attempt` again when it met a node that is not (or not yet) serving as the primary. After `READONLY` every
+    /// connection is closed gracefully (the pool replaces them with ones to the primary the sentinels name now); after
+    /// `LOADING` the sentinels are asked again and the connections retired only if they name another primary. After a
+    /// growing pause the attempt is repeated (a pipeline whole, see ``metNonPrimary(_:)``; a `PUBLISH` in it would run
+    /// twice), up to ``primaryRetries`` times; then it fails with `.noPrimary`, never with the `READONLY` or `LOADING`
+    /// answer.
     func followingPrimary<Result>(_ attempt: () async throws -> Result) async throws -> Result {
         var tries = 0
         while true {
             do {
                 return try await attempt()
             } catch let notPrimary as NotPrimary {
-                // Every connection to that node is stale, not only this one: the pool reconnects all of them.
-                notPrimary.connection.close()
-                factory.retireAll()
+                if notPrimary.error.serverError?.code == "LOADING" {
+                    // The primary restarted and is loading its data: ask the sentinels again (they may have moved
+                    // on), keeping the connections unless they did.
+                    await factory.retireIfPrimaryMoved()
+                } else {
+                    // A replica: every connection to that node is stale, not only this one; the pool reconnects all.
+                    notPrimary.connection.close()
+                    factory.retireAll()
+                }
                 tries += 1
                 logger.info("a command met a node not serving as the primary (READONLY or LOADING); retrying", metadata: [
                     "attempt": "\(tries)",

@@ -39,6 +39,8 @@ final class ClusterRouter: Sendable {
         var lastRefresh: ContinuousClock.Instant?
         /// Node clients whose node was not a primary in the slot map, and since when (see ``retirementDelay``).
         var missingSince: [Endpoint: ContinuousClock.Instant] = [:]
+        /// A task checks again once ``retirementDelay`` has passed.
+        var retirementCheckScheduled = false
         var shutDown = false
     }
 
@@ -122,6 +124,9 @@ final class ClusterRouter: Sendable {
         throw RedisError(.noPrimary, "no cluster node took a connection: " + failures.joined(separator: "; "))
     }
 
+    /// The nodes that have a client now (the primaries, and nodes not yet retired).
+    var nodesWithClients: Set<Endpoint> { state.withLock(annotatedBy: self) { Set($0.nodes.keys) } }
+
     /// Commands sent to each node so far.
     var commandCounts: [Endpoint: Int] { sent.withLock(annotatedBy: self) { $0 } }
 
@@ -131,8 +136,13 @@ final class ClusterRouter: Sendable {
     // MARK: Routing
 
     func send(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
+        try await send(command, timeout: timeout, askingFirst: nil)
+    }
+
+    /// Sends one command on the node of its slot, or first on `askingFirst` after `ASKING` (an `ASK` already met).
+    private func send(_ command: RedisCommand, timeout: Duration?, askingFirst: Endpoint?) async throws -> RedisReply {
         let slot = try await keySpecs().slot(of: command)
-        return try await routed(slot: slot, timeout: timeout) { client, remaining, asking in
+        return try await routed(slot: slot, timeout: timeout, askingFirst: askingFirst) { client, _, remaining, asking in
             guard asking else { return try await client.send(command, timeout: remaining) }
             let replies = try await client.pipelineUnchecked([RedisCommand("ASKING"), command], timeout: remaining)
             if case .error(let error) = replies[1] { throw RedisError.server(error) }
@@ -196,17 +206,30 @@ final class ClusterRouter: Sendable {
     /// its reply (or error reply) put in its place.
     private func routedBatch(_ commands: [RedisCommand], slots: [RedisHashSlot?], timeout: Duration?) async throws -> [RedisReply] {
         let deadline = ContinuousClock.now.advanced(by: timeout ?? cluster.node.timeouts.command)
-        var replies = try await routed(slot: slots.compactMap { $0 }.first, timeout: timeout, commands: commands.count) { client, remaining, _ in
-            try await client.pipelineUnchecked(commands, timeout: remaining)
+        var node: Endpoint?
+        var replies = try await routed(slot: slots.compactMap { $0 }.first, timeout: timeout, commands: commands.count) { client, endpoint, remaining, _ in
+            node = endpoint
+            return try await client.pipelineUnchecked(commands, timeout: remaining)
         }
         for index in replies.indices {
             guard case .error(let error) = replies[index], Self.isRedirectionOrRetry(error) else { continue }
             count(error)
-            if error.code == "MOVED" { scheduleRefresh() }  // the command's own run below follows the MOVED too
+            // Follow the redirection at once (MOVED: the map learns the slot's node; ASK: straight to the named node),
+            // so that the command's own run does not meet it again.
+            var askingFirst: Endpoint?
+            if let node, let redirection = ClusterRedirection(error, askedHost: Self.host(of: node)) {
+                switch redirection.kind {
+                case .moved:
+                    state.withLock(annotatedBy: self) { $0.map?.moved(redirection.slot, to: redirection.endpoint) }
+                    scheduleRefresh()
+                case .ask:
+                    askingFirst = redirection.endpoint
+                }
+            }
             let remaining = deadline - .now
             guard remaining > .zero else { continue }  // keeps the redirection reply: the deadline is spent
             do {
-                replies[index] = try await send(commands[index], timeout: remaining)
+                replies[index] = try await send(commands[index], timeout: remaining, askingFirst: askingFirst)
             } catch let error as RedisError where error.serverError != nil {
                 replies[index] = .error(error.serverError!)
             }
@@ -217,7 +240,7 @@ final class ClusterRouter: Sendable {
     /// A `MULTI … EXEC` batch on its slot's node: run again whole after a redirection (`ASKING` first for `ASK`,
     /// which lasts through the transaction), since a redirected command makes the whole transaction abort.
     private func routedTransaction(_ commands: [RedisCommand], slot: RedisHashSlot?, timeout: Duration?) async throws -> [RedisReply] {
-        try await routed(slot: slot, timeout: timeout, commands: commands.count) { client, remaining, asking in
+        try await routed(slot: slot, timeout: timeout, commands: commands.count) { client, _, remaining, asking in
             let batch = asking ? [RedisCommand("ASKING")] + commands : commands
             var replies = try await client.pipelineUnchecked(batch, timeout: remaining)
             if asking { replies.removeFirst() }
@@ -236,15 +259,15 @@ final class ClusterRouter: Sendable {
         redirected.withLock(annotatedBy: self) { $0[String(redirection.code), default: 0] += 1 }
     }
 
-    /// Runs `attempt` on the node serving `slot` (any primary for `nil`), following redirections and retrying what
-    /// was not sent, until the deadline.
+    /// Runs `attempt` on the node serving `slot` (any primary for `nil`; first on `askingFirst` with `asking` set, for
+    /// an `ASK` already met), following redirections and retrying what was not sent, until the deadline.
     private func routed<Result: Sendable>(
-        slot: RedisHashSlot?, timeout: Duration?, commands: Int = 1,
-        _ attempt: (RedisClient, Duration, _ asking: Bool) async throws -> Result
+        slot: RedisHashSlot?, timeout: Duration?, commands: Int = 1, askingFirst: Endpoint? = nil,
+        _ attempt: (RedisClient, Endpoint, Duration, _ asking: Bool) async throws -> Result
     ) async throws -> Result {
         let budget = timeout ?? cluster.node.timeouts.command
         let deadline = ContinuousClock.now.advanced(by: budget)
-        var asking: Endpoint?
+        var asking: Endpoint? = askingFirst
         var redirections = 0
         var pauses = 0
         while true {
@@ -269,7 +292,7 @@ final class ClusterRouter: Sendable {
             let client = try node(endpoint)
             sent.withLock(annotatedBy: self) { $0[endpoint, default: 0] += commands }
             do {
-                let result = try await attempt(client, remaining, asking != nil)
+                let result = try await attempt(client, endpoint, remaining, asking != nil)
                 return result
             } catch let error as RedisError where error.serverError != nil {
                 guard let serverError = error.serverError else { throw error }
@@ -375,6 +398,40 @@ final class ClusterRouter: Sendable {
         return client
     }
 
+    /// Shuts down the clients of nodes that have not been primaries in the slot map for ``retirementDelay`` (no pool
+    /// keeps reconnecting to a failed primary); while some are still waiting for that, a task checks again later.
+    private func retireDepartedNodes() {
+        let (gone, scheduleCheck) = state.withLock(annotatedBy: self) { state -> ([RedisClient], Bool) in
+            guard let map = state.map, !state.shutDown else { return ([], false) }
+            let now = ContinuousClock.now
+            var gone: [RedisClient] = []
+            for endpoint in state.nodes.keys {
+                guard !map.primaries.contains(endpoint) else {
+                    state.missingSince[endpoint] = nil
+                    continue
+                }
+                let since = state.missingSince[endpoint] ?? now
+                state.missingSince[endpoint] = since
+                if now - since >= Self.retirementDelay, let client = state.nodes.removeValue(forKey: endpoint) {
+                    state.missingSince[endpoint] = nil
+                    gone.append(client)
+                }
+            }
+            state.missingSince = state.missingSince.filter { state.nodes[$0.key] != nil }
+            let scheduleCheck = !state.missingSince.isEmpty && !state.retirementCheckScheduled
+            if scheduleCheck { state.retirementCheckScheduled = true }
+            return (gone, scheduleCheck)
+        }
+        gone.forEach { $0.shutdown() }
+        guard scheduleCheck else { return }
+        Task { [weak self] in
+            try? await Task.sleep(for: Self.retirementDelay)
+            guard let self else { return }
+            self.state.withLock(annotatedBy: self) { $0.retirementCheckScheduled = false }
+            self.retireDepartedNodes()
+        }
+    }
+
     /// Starts a refresh unless one ran less than ``minimumRefreshInterval`` ago or is running.
     private func scheduleRefresh() {
         guard !isShutDown else { return }
@@ -432,36 +489,11 @@ final class ClusterRouter: Sendable {
                     continue
                 }
                 let specs = needsSpecs ? CommandKeySpecs(command: try await connection.send("COMMAND")) : nil
-                let (departed, newlyMissing) = state.withLock(annotatedBy: self) { state -> ([RedisClient], Bool) in
+                state.withLock(annotatedBy: self) { state in
                     state.map = map
                     if let specs { state.keySpecs = specs }
-                    // A node no longer serving slots (failed over, removed) keeps no pool reconnecting to it.
-                    let now = ContinuousClock.now
-                    var gone: [RedisClient] = []
-                    var newlyMissing = false
-                    for endpoint in state.nodes.keys {
-                        guard !map.primaries.contains(endpoint) else {
-                            state.missingSince[endpoint] = nil
-                            continue
-                        }
-                        let since = state.missingSince[endpoint] ?? now
-                        newlyMissing = newlyMissing || since == now
-                        state.missingSince[endpoint] = since
-                        if now - since >= Self.retirementDelay, let client = state.nodes.removeValue(forKey: endpoint) {
-                            state.missingSince[endpoint] = nil
-                            gone.append(client)
-                        }
-                    }
-                    return (gone, newlyMissing)
                 }
-                departed.forEach { $0.shutdown() }
-                if newlyMissing {
-                    // Look again once the delay is over, so that the node's pool is retired even if no command asks.
-                    Task { [weak self] in
-                        try? await Task.sleep(for: Self.retirementDelay + Self.minimumRefreshInterval)
-                        try? await self?.refresh()
-                    }
-                }
+                retireDepartedNodes()
                 logger.debug("cluster slot map read", metadata: ["from": "\(endpoint)", "primaries": "\(map.primaries.count)"])
                 return
             } catch {

@@ -93,8 +93,10 @@ final class SentinelResolver: Sendable {
             configuration: configuration.sentinelConnection(sentinel), sslContext: sslContext,
             eventLoopGroup: eventLoopGroup, logger: logger)
         defer { connection.close() }
-        let address = try await Self.send(RedisCommand("SENTINEL", "get-master-addr-by-name", configuration.primaryName), on: connection)
+        // The epoch first: a switch between the two answers then pairs the new address with the old epoch (which
+        // loses), never the old address with the new epoch.
         let master = try await Self.send(RedisCommand("SENTINEL", "MASTER", configuration.primaryName), on: connection)
+        let address = try await Self.send(RedisCommand("SENTINEL", "get-master-addr-by-name", configuration.primaryName), on: connection)
         guard let endpoint = try Self.endpoint(address), let fields = master.array else { return nil }
         var epoch: Int?
         for index in stride(from: 0, to: fields.count - 1, by: 2) where fields[index].string == "config-epoch" {
