@@ -102,6 +102,7 @@ sys.exit(f"{sys.argv[1]} did not answer 200 in time")
 EOF
 }
 
+declare -A redis_pids=()   # redis-server pid by port
 # Starts a redis-server with AOF on a port (more options after it) and waits until it answers.
 start_redis() {
   local port=$1
@@ -110,7 +111,7 @@ start_redis() {
   redis-server --bind 127.0.0.1 --port "$port" --dir "$work/redis-$port" --appendonly yes --save '' \
     --logfile "$work/redis-$port.log" "$@" &
   pids+=($!)
-  eval "redis_pid_$port=$!"   # for the failover command's kill
+  redis_pids[$port]=$!   # for the failover command's kill
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "redis-server on port $port did not start" >&2
   return 1
@@ -187,8 +188,7 @@ if [ "$command" = failover ]; then
   pids+=("$bench")
   wait_for "load started" cat "$work/bench.log"
   sleep 2
-  victim_pid_variable="redis_pid_$victim"
-  kill -KILL "${!victim_pid_variable}"
+  kill -KILL "${redis_pids[$victim]}"
   wait "$bench"
   exit 0
 fi

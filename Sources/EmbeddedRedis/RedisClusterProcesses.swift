@@ -74,16 +74,41 @@ public final class RedisClusterProcesses: Sendable {
         }
     }
 
-    /// The ports of the nodes that are primaries now (failovers change them), as `CLUSTER NODES` on `port` sees it.
-    public func primaryPorts(askingPort port: Int? = nil) async throws -> [Int] {
+    /// One line of `CLUSTER NODES`: a node's id, port, role, primary (for a replica) and slot ranges.
+    public struct Node: Sendable {
+        public let id: String
+        public let port: Int
+        public let isPrimary: Bool
+        /// Whether the asking node flags it as failing (`fail` or `fail?`).
+        public let isFailing: Bool
+        /// For a replica, its primary's id.
+        public let primaryID: String?
+        /// The slots it serves (migration entries such as `[93->-id]` left out).
+        public let slots: [ClosedRange<Int>]
+    }
+
+    /// The nodes as `CLUSTER NODES` on `port` (the first node by default) sees them, by port.
+    public func nodeTable(askingPort port: Int? = nil) async throws -> [Node] {
         let text = try await RedisCommandLine.run(["-p", "\(port ?? nodes[0].port)", "CLUSTER", "NODES"])
         return text.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            guard fields.count > 2, fields[2].contains("master"), !fields[2].contains("fail"),
-                  let address = fields[1].split(separator: "@").first, let colon = address.lastIndex(of: ":")
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count >= 8, let address = fields[1].split(separator: "@").first,
+                  let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...])
             else { return nil }
-            return Int(address[address.index(after: colon)...])
-        }.sorted()
+            let slots = fields.dropFirst(8).compactMap { range -> ClosedRange<Int>? in
+                let bounds = range.split(separator: "-").compactMap { Int($0) }
+                guard let low = bounds.first else { return nil }
+                return low...(bounds.count > 1 ? bounds[1] : low)
+            }
+            let isPrimary = fields[2].contains("master")
+            return Node(id: fields[0], port: port, isPrimary: isPrimary, isFailing: fields[2].contains("fail"),
+                        primaryID: isPrimary ? nil : fields[3], slots: slots)
+        }.sorted { $0.port < $1.port }
+    }
+
+    /// The ports of the nodes that are primaries now (failovers change them), as `CLUSTER NODES` on `port` sees it.
+    public func primaryPorts(askingPort port: Int? = nil) async throws -> [Int] {
+        try await nodeTable(askingPort: port).filter { $0.isPrimary && !$0.isFailing }.map(\.port)
     }
 
     /// Stops every node.

@@ -37,7 +37,7 @@ struct DeploymentChaosTests {
     func slotMigrationUnderLoad() async throws {
         let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 1)
         let (report, slots, moved) = try await stopping(cluster.stop) {
-            let nodes = try await ClusterNodes.read(port: cluster.nodes[0].port)
+            let nodes = try await cluster.nodeTable()
             let primaries = nodes.filter(\.isPrimary)
             let (source, target) = (primaries[0], primaries[1])
             let bench = try BenchRun(url: cluster.url, arguments: ["--sessions", "200", "--concurrency", "16", "--duration", "10s"])
@@ -62,7 +62,7 @@ struct DeploymentChaosTests {
     func clusterPrimaryKilledUnderLoad() async throws {
         let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 1)
         let (report, replica) = try await stopping(cluster.stop) {
-            let nodes = try await ClusterNodes.read(port: cluster.nodes[0].port)
+            let nodes = try await cluster.nodeTable()
             let victim = nodes.first(where: \.isPrimary)!
             let replica = try #require(nodes.first { $0.primaryID == victim.id })
             let report = try await underLoad(url: cluster.url, watching: replica.port, duration: "10s") {
@@ -124,7 +124,7 @@ struct DeploymentChaosTests {
     /// Moves one slot and its keys the way `redis-cli --cluster reshard` does, pausing after each batch of keys so
     /// that commands for moved keys meet `ASK`; then assigns the slot, after which the old owner answers `MOVED`.
     /// Returns how many keys moved.
-    private func migrate(slot: Int, from source: ClusterNodes.Node, to target: ClusterNodes.Node, primaries: [ClusterNodes.Node]) async throws -> Int {
+    private func migrate(slot: Int, from source: RedisClusterProcesses.Node, to target: RedisClusterProcesses.Node, primaries: [RedisClusterProcesses.Node]) async throws -> Int {
         let (from, to) = try await (RedisConnection.connect(port: source.port), RedisConnection.connect(port: target.port))
         defer { from.close(); to.close() }
         _ = try await to.send("CLUSTER", "SETSLOT", slot, "IMPORTING", source.id)
@@ -208,39 +208,6 @@ private struct BenchRun {
     /// The end of the bench's standard error (its warnings and any error it exited with).
     private func tail() -> String {
         String(((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").suffix(1500))
-    }
-}
-
-/// `CLUSTER NODES`, parsed: each node's id, port, role, primary and slot ranges.
-enum ClusterNodes {
-    /// One line of `CLUSTER NODES`.
-    struct Node {
-        let id: String
-        let port: Int
-        let isPrimary: Bool
-        /// For a replica, its primary's id.
-        let primaryID: String?
-        let slots: [ClosedRange<Int>]
-    }
-
-    /// The nodes as the node on `port` sees them, by port.
-    static func read(port: Int) async throws -> [Node] {
-        let connection = try await RedisConnection.connect(port: port)
-        defer { connection.close() }
-        let text = try await connection.send("CLUSTER", "NODES").string ?? ""
-        return text.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ").map(String.init)
-            guard fields.count >= 8, let address = fields[1].split(separator: "@").first,
-                  let port = address.split(separator: ":").last.flatMap({ Int($0) })
-            else { return nil }
-            let slots = fields.dropFirst(8).compactMap { range -> ClosedRange<Int>? in
-                let bounds = range.split(separator: "-").compactMap { Int($0) }
-                guard let low = bounds.first else { return nil }  // skips "[slot->-id]" migration entries
-                return low...(bounds.count > 1 ? bounds[1] : low)
-            }
-            let isPrimary = fields[2].contains("master")
-            return Node(id: fields[0], port: port, isPrimary: isPrimary, primaryID: isPrimary ? nil : fields[3], slots: slots)
-        }.sorted { $0.port < $1.port }
     }
 }
 

@@ -216,16 +216,7 @@ final class ClusterRouter: Sendable {
             count(error)
             // Follow the redirection at once (MOVED: the map learns the slot's node; ASK: straight to the named node),
             // so that the command's own run does not meet it again.
-            var askingFirst: Endpoint?
-            if let node, let redirection = ClusterRedirection(error, askedHost: Self.host(of: node)) {
-                switch redirection.kind {
-                case .moved:
-                    state.withLock(annotatedBy: self) { $0.map?.moved(redirection.slot, to: redirection.endpoint) }
-                    scheduleRefresh()
-                case .ask:
-                    askingFirst = redirection.endpoint
-                }
-            }
+            let askingFirst = node.flatMap { ClusterRedirection(error, askedHost: Self.host(of: $0)) }.flatMap(follow)
             let remaining = deadline - .now
             guard remaining > .zero else { continue }  // keeps the redirection reply: the deadline is spent
             do {
@@ -253,6 +244,19 @@ final class ClusterRouter: Sendable {
 
     private static func isRedirectionOrRetry(_ error: RedisServerError) -> Bool {
         ["MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN"].contains(error.code)
+    }
+
+    /// Acts on a redirection: `MOVED` updates the slot in the map and schedules a refresh; `ASK` leaves the map alone.
+    /// Returns the node to ask once, after `ASKING` (for `ASK`), or `nil`.
+    private func follow(_ redirection: ClusterRedirection) -> Endpoint? {
+        switch redirection.kind {
+        case .moved:
+            state.withLock(annotatedBy: self) { $0.map?.moved(redirection.slot, to: redirection.endpoint) }
+            scheduleRefresh()
+            return nil
+        case .ask:
+            return redirection.endpoint
+        }
     }
 
     private func count(_ redirection: RedisServerError) {
@@ -302,14 +306,7 @@ final class ClusterRouter: Sendable {
                     guard redirections <= Self.maximumRedirections else {
                         throw RedisError(.server, "more than \(Self.maximumRedirections) redirections for slot \(redirection.slot): \(serverError.message)", serverError: serverError)
                     }
-                    asking = nil
-                    switch redirection.kind {
-                    case .moved:
-                        state.withLock(annotatedBy: self) { $0.map?.moved(redirection.slot, to: redirection.endpoint) }
-                        scheduleRefresh()
-                    case .ask:
-                        asking = redirection.endpoint
-                    }
+                    asking = follow(redirection)
                     continue
                 }
                 guard serverError.code == "TRYAGAIN" || serverError.code == "CLUSTERDOWN" else { throw error }
