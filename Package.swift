@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ConnectionPool", targets: ["ConnectionPool"]),
         .library(name: "SessionStore", targets: ["SessionStore"]),
         .library(name: "RedisSessionStore", targets: ["RedisSessionStore"]),
+        .library(name: "SessionTokens", targets: ["SessionTokens"]),
         .library(name: "HummingbirdSessions", targets: ["HummingbirdSessions"]),
         .library(name: "HummingbirdRedisPersist", targets: ["HummingbirdRedisPersist"]),
         .executable(name: "session-bench", targets: ["session-bench"]),
@@ -74,11 +75,24 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
         ),
+        // Bearer tokens over any store: JWT access tokens (signing, strict verification, JWKS, keys derived from the
+        // keyring), rotating refresh-token families (the store protocol), and the local revocation list.
+        .target(
+            name: "SessionTokens",
+            dependencies: [
+                "SessionStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+        ),
         .target(
             name: "RedisSessionStore",
             dependencies: [
                 "HiredisClient",
                 "SessionStore",
+                "SessionTokens",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
@@ -93,6 +107,7 @@ let package = Package(
             name: "HummingbirdSessions",
             dependencies: [
                 "SessionStore",
+                "SessionTokens",
                 "SessionHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -124,6 +139,7 @@ let package = Package(
         .executableTarget(name: "fuzz-form-fields", dependencies: ["FuzzSupport", "SessionHTTP"], path: "Fuzz/FormFields"),
         .executableTarget(name: "fuzz-redis-reply", dependencies: ["FuzzSupport", "HiredisClient"], path: "Fuzz/RedisReply"),
         .executableTarget(name: "fuzz-redis-url", dependencies: ["FuzzSupport", "HiredisClient"], path: "Fuzz/RedisURL"),
+        .executableTarget(name: "fuzz-access-token", dependencies: ["FuzzSupport", "SessionTokens", "SessionStore"], path: "Fuzz/AccessToken"),
         .executableTarget(name: "fuzz-packed-metadata", dependencies: ["FuzzSupport", "HiredisClient", "RedisSessionStore", "SessionStore"], path: "Fuzz/PackedMetadata"),
         .executableTarget(
             name: "session-bench",
@@ -151,6 +167,7 @@ let package = Package(
                 "RedisSessionStore",
                 "EmbeddedRedis",
                 "SessionStore",
+                "SessionTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -170,6 +187,13 @@ let package = Package(
                 "EmbeddedRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(
+            name: "SessionTokensTests",
+            dependencies: [
+                "SessionTokens", "SessionStore", "RedisSessionStore", "HiredisClient", "EmbeddedRedis",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 // Base64URL: strict base64url (RFC 4648 §5, no padding) encoding and decoding for tokens and derived keys.
 
 /// Strict base64url without padding.
-enum Base64URL {
+package enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let values: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
@@ -10,7 +10,7 @@ enum Base64URL {
     }()
 
     /// Encodes bytes without padding, straight into the string's storage.
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         let alphabet = Self.alphabet
         return String(unsafeUninitializedCapacity: (bytes.count * 8 + 5) / 6) { output in
             var count = 0
@@ -35,7 +35,7 @@ enum Base64URL {
 
     /// Decodes text whose length is a multiple of 4 characters (no padding, no leftover bits); `nil` for any
     /// character outside the alphabet.
-    static func decodeExact(_ text: Substring.UTF8View) -> [UInt8]? {
+    package static func decodeExact(_ text: Substring.UTF8View) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }
         // Tokens arrive as slices of native strings: decode their contiguous bytes in place when possible.
         if let decoded = text.withContiguousStorageIfAvailable({ decodeExact(contiguous: $0) }) { return decoded }

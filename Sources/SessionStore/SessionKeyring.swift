@@ -31,11 +31,22 @@ public struct SessionKeyring: Sendable {
         /// The key and the HMAC state after absorbing it (copied for each use, which saves re-keying on every
         /// request), behind a reference so that copying a keyring or a session stays cheap.
         private final class Material: Sendable {
+            let key: SymmetricKey
             let keyedHMAC: HMAC<SHA256>
-            init(_ key: SymmetricKey) { keyedHMAC = HMAC<SHA256>(key: key) }
+            init(_ key: SymmetricKey) {
+                self.key = key
+                keyedHMAC = HMAC<SHA256>(key: key)
+            }
         }
 
         var keyedHMAC: HMAC<SHA256> { material.keyedHMAC }
+
+        /// 32 bytes derived from this secret with HKDF-SHA-256 for one purpose (the `info`), so that keys for other
+        /// uses (token signing keys…) are independent of the HMAC keys and of each other.
+        package func derivedKey(purpose: String) -> SymmetricKey {
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: material.key, salt: Array("swift-redis-sessions".utf8),
+                                   info: Array(purpose.utf8), outputByteCount: 32)
+        }
 
         /// Creates a secret.
         /// - Parameters:
@@ -119,6 +130,9 @@ public struct SessionKeyring: Sendable {
         }
         try self.init(current: first, previous: Array(secrets.dropFirst()), routingKey: routingKey.map { Array($0.utf8) })
     }
+
+    /// The secret of a version, if the keyring holds it.
+    package func secret(version: UInt8) -> Secret? { byVersion[version] }
 
     /// The versions this keyring accepts, the current one first.
     public var versions: [UInt8] {

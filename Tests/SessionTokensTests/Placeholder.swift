@@ -1,0 +1,1 @@
+// Placeholder: the SessionTokens test target's first file (tests follow).
