@@ -168,6 +168,7 @@ let package = Package(
                 "EmbeddedRedis",
                 "SessionStore",
                 "SessionTokens",
+                "SessionHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

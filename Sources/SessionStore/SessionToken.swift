@@ -14,12 +14,12 @@
 public struct SessionToken: Sendable, Hashable, CustomStringConvertible {
     /// The length of a token in characters.
     public static let encodedLength = 52
-    static let byteCount = 39
+    package static let byteCount = 39
     static let routingRange = 1..<7
 
     /// The encoded token, as sent in cookies.
     public let rawValue: String
-    let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     /// Parses a token; `nil` unless it has exactly 52 base64url characters.
     public init?(_ text: some StringProtocol) {

@@ -11,6 +11,9 @@ public struct JWTSigningKey: Sendable {
     public let keyID: String
     /// The one algorithm this key is used with.
     public let algorithm: Algorithm
+
+    /// Reads a PEM private key (stub).
+    public init(pem: String, keyID: String? = nil) throws(AccessTokenError) { fatalError("stub") }
 }
 
 /// The key that signs and every key that verifies, by `kid`.

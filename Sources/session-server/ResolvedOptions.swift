@@ -25,6 +25,8 @@ struct ResolvedOptions {
     var redisConnections: Int?
     /// Destroy and rotation wait for one replica (the store's durable revocation).
     var durableRevocation: Bool
+    /// Access-token keys and lifetimes, refresh-token families.
+    var tokens: TokenOptions
     /// Lines to log at start-up (generated passwords, ephemeral secret).
     var startupNotes: [String] = []
 
@@ -131,7 +133,12 @@ struct ResolvedOptions {
             throw ValidationError("--durable-revocation needs Redis replicas; the in-memory store has none")
         }
 
-        sessionsConfiguration = command.insecureCookies || flag("SESSION_INSECURE_COOKIES") ? .insecureLocal() : SessionsConfiguration()
+        let insecureCookies = command.insecureCookies || flag("SESSION_INSECURE_COOKIES")
+        sessionsConfiguration = insecureCookies ? .insecureLocal() : SessionsConfiguration()
+        tokens = try TokenOptions(
+            command, keyring: keyring, insecureCookies: insecureCookies, env: env, flag: flag,
+            duration: { option, name throws in try duration(option, name) }
+        )
 
         if let file = command.usersFile ?? env("SESSION_USERS_FILE") {
             do { users = try DemoUsers(file: file) } catch { throw ValidationError("cannot read users file \(file): \(error)") }

@@ -38,6 +38,7 @@ extension ServerApp {
             return CSRFBody(csrfToken: try await context.sessions.csrfToken())
         }
         group.post("/logout") { _, context in
+            try await revokeSessionFamilies(context, settings: settings)
             try await context.sessions.logout()
             return StatusBody(status: "logged out")
         }
@@ -49,6 +50,12 @@ extension ServerApp {
                 return EndedBody(status: "logged out elsewhere", ended: ended)
             }
             let count = try await context.sessions.sessionsOfUser().count
+            // Everywhere includes the bearer-token clients: every token family of the user ends too.
+            if let user = try await context.sessions.user() {
+                do { try await settings.tokens.revokeAll(ofUser: user) } catch {
+                    throw APIError(.serviceUnavailable, message: "token store unavailable")
+                }
+            }
             try await context.sessions.logoutEverywhere()
             return EndedBody(status: "logged out everywhere", ended: count)
         }

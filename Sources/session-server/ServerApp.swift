@@ -7,6 +7,7 @@ import HummingbirdSessions
 import Logging
 import Metrics
 import SessionStore
+import SessionTokens
 
 /// Everything the routes need besides the store: identity, demo users, health check, metrics.
 struct ServerSettings: Sendable {
@@ -16,6 +17,10 @@ struct ServerSettings: Sendable {
     var sessions: SessionsConfiguration
     /// Who may log in.
     var users: DemoUsers
+    /// Access tokens and refresh-token families.
+    var tokens: TokenService
+    /// The refresh-token cookie of browser mode (`nil`: refresh tokens go in the JSON body).
+    var refreshTokenCookie: RefreshTokenCookie?
     /// Answers `/healthz`: `true` when the backing store is reachable.
     var healthCheck: @Sendable () async -> Bool
     /// Where request metrics are recorded (`nil`: the global swift-metrics backend).
@@ -24,8 +29,14 @@ struct ServerSettings: Sendable {
     var metricsText: @Sendable () -> String
 }
 
-/// The request context of every route: the sessions handle of `HummingbirdSessions`.
-typealias ServerContext = BasicSessionsRequestContext
+/// The request context of every route: the sessions handle and the verified access token of `HummingbirdSessions`.
+struct ServerContext: SessionsRequestContext, BearerTokenRequestContext {
+    var coreContext: CoreRequestContextStorage
+    var sessions: RequestSessions = .detached
+    var accessToken: AccessTokenClaims?
+
+    init(source: Source) { coreContext = .init(source: source) }
+}
 
 enum ServerApp {
     static let instanceHeader = HTTPField.Name("X-Instance")!
@@ -38,11 +49,13 @@ enum ServerApp {
         router.add(middleware: RequestMetricsMiddleware(factory: settings.metricsFactory))
         router.add(middleware: JSONErrorMiddleware())
         addOperationalRoutes(to: router, settings: settings)
+        addTokenRoutes(to: router, store: store, settings: settings)
 
         let sessions = router.group().add(middleware: try SessionsMiddleware(store: store, configuration: settings.sessions))
         addAuthRoutes(to: sessions, settings: settings)
         addDataRoutes(to: sessions)
         addDeviceRoutes(to: sessions)
+        addSessionTokenRoutes(to: sessions, settings: settings)
         return router
     }
 

@@ -11,6 +11,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import SessionStore
+import SessionTokens
 
 /// The example app server: a JSON API over the distributed session store.
 @main
@@ -23,7 +24,11 @@ struct SessionServer: AsyncParsableCommand {
             SESSION_REDIS_TLS_CA_FILE, SESSION_REDIS_TLS_CERT_FILE, SESSION_REDIS_TLS_KEY_FILE, SESSION_REDIS_CONNECTIONS, \
             SESSION_MEMORY (1), SESSION_INSTANCE_ID, SESSION_IDLE_TIMEOUT, SESSION_ANONYMOUS_IDLE_TIMEOUT, \
             SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, SESSION_REVOKE_ON_THEFT (1), SESSION_MAX_SESSIONS_PER_USER, \
-            SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1), SESSION_EVENT_LOOP_THREADS. Command-line options win.
+            SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1), SESSION_EVENT_LOOP_THREADS, SESSION_JWT_SIGNING_KEY_FILE, \
+            SESSION_ACCESS_TOKEN_TTL, SESSION_REFRESH_TOKEN_TTL, SESSION_REFRESH_GRACE, SESSION_REFRESH_TOKEN_COOKIE (1), \
+            SESSION_TOKEN_ISSUER, SESSION_TOKEN_AUDIENCE. Command-line options win.
+            Access tokens are signed with Ed25519 keys derived from the session secrets (one per secret version, the version \
+            in the kid), so instances sharing the secrets share the keys; --jwt-signing-key-file replaces them with PEM keys.
             Secrets never go on the command line (ps shows it): SESSION_SECRETS="2:<secret>,1:<secret>" (version:secret, \
             the first signs new tokens, all are accepted; each at least 32 bytes), or SESSION_SECRET=<secret> (short for \
             1:<secret>), or --secret-file FILE holding either form. SESSION_ROUTING_KEY (at least 32 bytes) keeps a user's \
@@ -97,6 +102,27 @@ struct SessionServer: AsyncParsableCommand {
     @Option(help: "HTTP event-loop threads (default: one per core); give fewer when several instances share a host. (env: SESSION_EVENT_LOOP_THREADS)")
     var eventLoopThreads: Int?
 
+    @Option(help: ArgumentHelp("PEM file of the access-token signing key (Ed25519 PKCS#8 or P-256): the first key in the file signs, any further ones only verify (rotation); default: Ed25519 keys derived from the session secrets. (env: SESSION_JWT_SIGNING_KEY_FILE)", valueName: "FILE"))
+    var jwtSigningKeyFile: String?
+
+    @Option(help: "Lifetime of an access token, e.g. 5m (the default). (env: SESSION_ACCESS_TOKEN_TTL)")
+    var accessTokenTtl: ServerDuration?
+
+    @Option(help: "Absolute lifetime of a refresh-token family, e.g. 720h (the default). (env: SESSION_REFRESH_TOKEN_TTL)")
+    var refreshTokenTtl: ServerDuration?
+
+    @Option(help: "How long a spent refresh token still returns the same successor (concurrent refreshes), e.g. 2s (the default). (env: SESSION_REFRESH_GRACE)")
+    var refreshGrace: ServerDuration?
+
+    @Flag(help: "Browser clients: deliver refresh tokens in the HttpOnly; Secure; SameSite=Strict cookie __Host-rt instead of the JSON body. (env: SESSION_REFRESH_TOKEN_COOKIE=1)")
+    var refreshTokenCookie = false
+
+    @Option(help: "The iss claim of access tokens (default: session-server). (env: SESSION_TOKEN_ISSUER)")
+    var tokenIssuer: String?
+
+    @Option(help: "The aud claim of access tokens (default: session-api). (env: SESSION_TOKEN_AUDIENCE)")
+    var tokenAudience: String?
+
     func run() async throws {
         let options = try ResolvedOptions(self, environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "session-server")
@@ -111,13 +137,17 @@ struct SessionServer: AsyncParsableCommand {
         let backend = try await StoreBackend.open(
             memory: options.memory, redisURL: options.redisURL, redisTLS: options.redisTLS,
             redisConnections: options.redisConnections, durableRevocation: options.durableRevocation, keyring: options.keyring,
-            configuration: options.sessionConfiguration, eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton,
-            logger: Logger(label: "session-server.store")
+            configuration: options.sessionConfiguration, tokenFamilies: options.tokens.families,
+            eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "session-server.store")
         )
+        let tokens = TokenService(store: backend.tokenStore, codec: options.tokens.codec,
+                                  accessTokenLifetime: options.tokens.accessTokenLifetime, logger: Logger(label: "session-server.tokens"))
         let settings = ServerSettings(
             instanceID: options.instanceID,
             sessions: options.sessionsConfiguration,
             users: options.users,
+            tokens: tokens,
+            refreshTokenCookie: options.tokens.refreshCookie,
             healthCheck: backend.healthCheck,
             metricsFactory: nil,
             metricsText: { registry.emitToString() }
@@ -129,7 +159,7 @@ struct SessionServer: AsyncParsableCommand {
         for line in options.startupNotes { logger.notice("\(line)") }
         logger.notice("session-server listening on http://\(options.host):\(options.port) as instance \(options.instanceID), store: \(backend.description)")
 
-        var services: [any Service] = [app]
+        var services: [any Service] = [RevocationFollower(tokens: tokens), app]
         if let client = backend.client { services.insert(client, at: 0) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -8,10 +8,12 @@ import NIOPosix
 import RedisSessionStore
 import EmbeddedRedis
 import SessionStore
+import SessionTokens
 
 /// The store and the Redis pieces that must run (the client) or be stopped (the embedded server).
 struct StoreBackend: Sendable {
     let store: any SessionStore
+    let tokenStore: any TokenFamilyStore
     let client: RedisClient?
     let embedded: RedisServerProcess?
     let description: String
@@ -32,12 +34,14 @@ struct StoreBackend: Sendable {
         durableRevocation: Bool = false,
         keyring: SessionKeyring,
         configuration: SessionConfiguration,
+        tokenFamilies: TokenFamilyConfiguration = .init(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> StoreBackend {
         if memory {
             let store = try MemorySessionStore(keyring: keyring, configuration: configuration)
-            return StoreBackend(store: store, client: nil, embedded: nil, description: "memory")
+            let tokenStore = try MemoryTokenFamilyStore(configuration: tokenFamilies)
+            return StoreBackend(store: store, tokenStore: tokenStore, client: nil, embedded: nil, description: "memory")
         }
         var embedded: RedisServerProcess?
         if redisURL == nil {
@@ -60,8 +64,10 @@ struct StoreBackend: Sendable {
                                  logger: Logger(label: "session-server.redis"))
         let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(
             sessions: configuration, durableRevocation: durableRevocation ? .init(replicas: 1, timeout: .milliseconds(100)) : nil), logger: logger)
+        let tokenStore = try RedisTokenFamilyStore(client: client, keyring: keyring, configuration: tokenFamilies,
+                                                   logger: Logger(label: "session-server.tokens"))
         let description = embedded.map { "embedded redis-server \($0.url)" } ?? "redis \(Self.redacted(url))"
-        return StoreBackend(store: store, client: client, embedded: embedded, description: description)
+        return StoreBackend(store: store, tokenStore: tokenStore, client: client, embedded: embedded, description: description)
     }
 
     /// `/healthz`: PING answered within a second (always `true` in memory).

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import SessionStore
+import SessionTokens
 import Testing
 
 @testable import session_server
@@ -16,10 +17,26 @@ struct TestServer {
     let registry = PrometheusCollectorRegistry()
     let instanceID: String
     let password = "correct horse battery staple"
+    /// Access tokens over an in-memory family store, with keys derived from a random keyring.
+    let tokens: TokenService
+    /// Browser mode: refresh tokens in the `rt` cookie.
+    let refreshTokenCookie: RefreshTokenCookie?
 
-    init(store: (any SessionStore)? = nil, instanceID: String = "test-1") throws {
+    init(
+        store: (any SessionStore)? = nil, instanceID: String = "test-1", tokens: TokenService? = nil,
+        refreshTokenCookie: RefreshTokenCookie? = nil
+    ) throws {
         self.store = try store ?? MemorySessionStore()
         self.instanceID = instanceID
+        self.tokens = try tokens ?? Self.memoryTokens()
+        self.refreshTokenCookie = refreshTokenCookie
+    }
+
+    /// A token service over a memory store; its revocation list is fresh for as long as the test follows it.
+    static func memoryTokens(keyring: SessionKeyring = .ephemeral(), families: TokenFamilyConfiguration = .init()) throws -> TokenService {
+        let codec = try AccessTokenCodec(keys: JWTKeySet.derived(from: keyring),
+                                         configuration: .init(issuer: "session-server", audience: "session-api"))
+        return TokenService(store: try MemoryTokenFamilyStore(configuration: families), codec: codec)
     }
 
     func app(healthCheck: @escaping @Sendable () async -> Bool = { true }) throws -> some ApplicationProtocol {
@@ -28,6 +45,8 @@ struct TestServer {
             instanceID: instanceID,
             sessions: .insecureLocal(),
             users: DemoUsers(["alice": password, "bob": password]),
+            tokens: tokens,
+            refreshTokenCookie: refreshTokenCookie,
             healthCheck: healthCheck,
             metricsFactory: PrometheusMetricsFactory(registry: registry),
             metricsText: { registry.emitToString() }

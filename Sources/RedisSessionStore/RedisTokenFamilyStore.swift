@@ -1,0 +1,94 @@
+// RedisTokenFamilyStore: refresh-token families in Redis, one Lua script per operation, and the revocation log.
+
+import Crypto
+import HiredisClient
+import Logging
+import SessionStore
+import SessionTokens
+
+/// A ``TokenFamilyStore`` in Redis, shared by every app server.
+///
+/// Refresh tokens have the session tokens' form (52 base64url characters: key version, routing, 256 random bits)
+/// and, like them, never reach Redis: a token's key is an HMAC of it under the keyring. A user's families, their
+/// refresh keys and the user's index share one hash slot (the user's routing tag), so every operation is one atomic
+/// script, also on a Redis Cluster.
+///
+/// | key | type | content | TTL |
+/// |---|---|---|---|
+/// | `tok:{tag}:f:<family>` | hash | user, created, absolute expiry, idle, current and last spent refresh ids, the sealed successor, the refresh ids kept | min(idle, time to absolute expiry) |
+/// | `tok:{tag}:r:<id>` | string | the family id (the token current or spent) | time to the family's absolute expiry |
+/// | `tok:u:{tag}:<index id>` | sorted set | family ids by creation | the longest absolute expiry |
+/// | `tok:revoked` | sorted set | revoked family ids by revocation time (the revocation log) | the revocation horizon |
+///
+/// **The grace.** When a refresh spends a token, the successor is stored sealed (AES-GCM) under a key derived from
+/// the spent token and the server secret: a second presentation of the spent token within the grace opens it and
+/// gets the same successor, while Redis alone cannot (it never holds the spent token).
+///
+/// **Revocations** (reuse, logout, eviction) are added to the revocation log and published on the channel
+/// `tok:revoked`; ``followRevocations(into:)`` listens to the channel and polls the log every ``pollInterval`` (the
+/// bound when a message is lost), so every instance's ``RevocationList`` knows within a second.
+public final class RedisTokenFamilyStore: TokenFamilyStore {
+    public let configuration: TokenFamilyConfiguration
+    let client: RedisClient
+    let keyring: SessionKeyring
+    let keyPrefix: String
+    let logger: Logger
+    /// How often ``followRevocations(into:)`` reads the revocation log.
+    public let pollInterval: Duration
+    /// A family keeps the keys of its newest refresh ids, so that reuse of any of them is recognised.
+    static let keptRefreshIDs = 64
+
+    /// Creates the store.
+    /// - Parameters:
+    ///   - client: the Redis client (its Pub/Sub carries revocations).
+    ///   - keyring: the server secrets: every app server sharing the Redis must use the same.
+    ///   - configuration: lifetimes, grace and limit.
+    ///   - keyPrefix: the prefix of every key and of the channel. Default: `tok`.
+    ///   - pollInterval: how often the revocation log is read (the bound of the revocation window when a Pub/Sub
+    ///     message is lost). Default: 200 ms.
+    ///   - logger: never sees a token.
+    /// - Throws: ``SessionStoreError`` `.invalidConfiguration`.
+    public init(
+        client: RedisClient, keyring: SessionKeyring, configuration: TokenFamilyConfiguration = .init(), keyPrefix: String = "tok",
+        pollInterval: Duration = .milliseconds(200), logger: Logger = Logger(label: "tokens")
+    ) throws(SessionStoreError) {
+        try configuration.validate()
+        guard !keyPrefix.isEmpty, !keyPrefix.contains("{") else {
+            throw SessionStoreError(.invalidConfiguration, "the key prefix must be non-empty and contain no '{'")
+        }
+        guard pollInterval > .zero else { throw SessionStoreError(.invalidConfiguration, "the poll interval must be positive") }
+        self.configuration = configuration
+        self.client = client
+        self.keyring = keyring
+        self.keyPrefix = keyPrefix
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    func slotPrefix(_ tag: String) -> String { "\(keyPrefix):{\(tag)}:" }
+    func indexKey(user: String) -> String { "\(keyPrefix):u:{\(keyring.slotTag(forUser: user))}:\(keyring.indexID(forUser: user))" }
+    var revocationLogKey: String { "\(keyPrefix):revoked" }
+    var revocationChannel: String { "\(keyPrefix):revoked" }
+
+    /// Runs a script; failures become `.unavailable` (fail closed).
+    func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(SessionStoreError) -> RedisReply {
+        do {
+            return try await client.run(script, keys: keys, arguments: arguments)
+        } catch {
+            throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// A fresh family id: 128 bits from the CSPRNG, base64url.
+    static func newFamilyID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        for _ in 0..<2 { withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) } }
+        return Base64URL.encode(bytes)
+    }
+}

@@ -1,0 +1,157 @@
+// Routes+Tokens: bearer-token sessions: token, refresh, revoke, JWKS, and the bearer-authenticated /api routes.
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdSessions
+import SessionHTTP
+import SessionStore
+import SessionTokens
+
+extension ServerApp {
+    /// Routes outside the sessions middleware: they set no session cookie, so they need no CSRF token (`/token` is
+    /// a login with credentials in the body; `/token/refresh` and `/token/revoke` carry their token in the body, or
+    /// in the `SameSite=Strict` refresh cookie in browser mode).
+    static func addTokenRoutes(to router: Router<ServerContext>, store: any SessionStore, settings: ServerSettings) {
+        let tokens = settings.tokens
+        router.get("/.well-known/jwks.json") { _, _ in
+            let jwks = tokens.codec.keys.jwks()
+            return Response(status: .ok, headers: [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=300"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
+        }
+        router.post("/token") { request, context in
+            let credentials: LoginRequest
+            do {
+                credentials = try await request.decode(as: LoginRequest.self, context: context)
+            } catch {
+                throw APIError(.badRequest, message: "expected JSON {\"username\", \"password\"}")
+            }
+            guard settings.users.verify(user: credentials.username, password: credentials.password) else {
+                throw APIError(.unauthorized, message: "invalid username or password")
+            }
+            return try tokenResponse(try await issue { () async throws(TokenError) in try await tokens.issue(user: credentials.username) },
+                                     settings: settings)
+        }
+        router.post("/token/refresh") { request, context in
+            var presented: String?
+            if let body = try? await request.decode(as: RefreshRequest.self, context: context) { presented = body.refresh_token }
+            if let cookie = settings.refreshTokenCookie {
+                let values = CookieHeader.sessionTokens(named: cookie.name, in: request.headers[values: .cookie])
+                if presented == nil, values.count == 1 { presented = values[0] }
+            }
+            guard let presented else { throw TokenAPIError.invalidGrant }
+            return try tokenResponse(try await issue { () async throws(TokenError) in try await tokens.refresh(presented) },
+                                     settings: settings)
+        }
+        router.post("/token/revoke") { request, context in
+            var token = (try? await request.decode(as: RevokeRequest.self, context: context))?.token
+            if token == nil, let cookie = settings.refreshTokenCookie {
+                token = CookieHeader.sessionTokens(named: cookie.name, in: request.headers[values: .cookie]).first
+            }
+            guard let token else { throw APIError(.badRequest, message: "expected JSON {\"token\"}") }
+            do {
+                try await tokens.revoke(token: token)
+            } catch {
+                throw APIError(.serviceUnavailable, message: "token store unavailable")
+            }
+            var response = Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                                    body: .init(byteBuffer: ByteBuffer(string: #"{"status":"revoked"}"#)))
+            if let cookie = settings.refreshTokenCookie { response.headers.append(HTTPField(name: .setCookie, value: cookie.setCookie(nil, maxAge: 0))) }
+            return response
+        }
+
+        let api = router.group("/api").add(middleware: BearerTokenMiddleware<ServerContext>(tokens: tokens))
+        api.get("/me") { _, context in
+            let claims = try context.requireAccessToken()
+            var writer = JSONObjectWriter(capacity: 128 + claims.subject.utf8.count + settings.instanceID.utf8.count)
+            writer.field("user", claims.subject)
+            writer.field("instance", settings.instanceID)
+            writer.field("family", claims.family)
+            writer.field("expiresAt", iso8601: Date(timeIntervalSince1970: TimeInterval(claims.expiresAt)))
+            return writer.response()
+        }
+        api.post("/logout-all") { _, context in
+            let claims = try context.requireAccessToken()
+            let families: Int
+            let sessions: Int
+            do {
+                families = try await tokens.revokeAll(ofUser: claims.subject)
+            } catch {
+                throw APIError(.serviceUnavailable, message: "token store unavailable")
+            }
+            sessions = try await store.destroySessions(ofUser: claims.subject, keeping: nil)
+            return LogoutAllBody(status: "logged out everywhere", families: families, sessions: sessions)
+        }
+    }
+
+    /// `POST /token/from-session` inside the sessions middleware (CSRF-checked): the logged-in user of the cookie
+    /// session gets a token pair. The family is recorded in the session, so that logging out of the session revokes
+    /// it (``revokeSessionFamilies(_:settings:)``).
+    static func addSessionTokenRoutes(to group: RouterGroup<ServerContext>, settings: ServerSettings) {
+        group.post("/token/from-session") { _, context in
+            let session = try await requireLogin(context)
+            let pair = try await issue { () async throws(TokenError) in try await settings.tokens.issue(user: session.user!) }
+            var families = try await context.sessions.get(sessionFamiliesAttribute, as: [String].self) ?? []
+            families.append(pair.claims.family)
+            try await context.sessions.set(sessionFamiliesAttribute, to: Array(families.suffix(16)))
+            return try tokenResponse(pair, settings: settings)
+        }
+    }
+
+    /// The session attribute listing the token families minted from the session.
+    static let sessionFamiliesAttribute = "tokenFamilies"
+
+    /// Revokes the families minted from the current session (before its logout).
+    static func revokeSessionFamilies(_ context: ServerContext, settings: ServerSettings) async throws {
+        guard let session = try await context.sessions.current(), let user = session.user,
+              let families = try await context.sessions.get(sessionFamiliesAttribute, as: [String].self) else { return }
+        for family in families {
+            do {
+                try await settings.tokens.revokeFamily(family, ofUser: user)
+            } catch {
+                throw APIError(.serviceUnavailable, message: "token store unavailable")
+            }
+        }
+    }
+
+    /// Runs a token operation, mapping its failures to HTTP answers.
+    static func issue(_ operation: () async throws(TokenError) -> TokenService.TokenPair) async throws -> TokenService.TokenPair {
+        do {
+            return try await operation()
+        } catch {
+            switch error {
+            case .invalidGrant, .invalidToken: throw TokenAPIError.invalidGrant
+            case .unavailable: throw APIError(.serviceUnavailable, message: "token store unavailable")
+            }
+        }
+    }
+
+    /// `{"access_token","token_type","expires_in","refresh_token"}` with `Cache-Control: no-store` (RFC 6749 §5.1);
+    /// in browser mode the refresh token goes in its cookie instead of the body.
+    static func tokenResponse(_ pair: TokenService.TokenPair, settings: ServerSettings) throws -> Response {
+        let cookie = settings.refreshTokenCookie
+        let body = TokenBody(access_token: pair.accessToken, token_type: "Bearer", expires_in: pair.expiresIn,
+                             refresh_token: cookie == nil ? pair.refreshToken : nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var response = Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+        if let cookie {
+            let maxAge = settings.tokens.store.configuration.absoluteLifetime.components.seconds
+            response.headers.append(HTTPField(name: .setCookie, value: cookie.setCookie(pair.refreshToken, maxAge: maxAge)))
+        }
+        return response
+    }
+}
+
+/// `401 {"error":"invalid_grant"}` (RFC 6749 §5.2).
+enum TokenAPIError: HTTPResponseError {
+    case invalidGrant
+
+    var status: HTTPResponse.Status { .unauthorized }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .unauthorized, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
+    }
+}
