@@ -6,7 +6,7 @@ import Testing
 @testable import session_bench
 
 @Suite struct TokenBodiesTests {
-    private func reply(_ status: Int = 200, _ body: String) -> HTTPReply {
+    private func reply(_ body: String, status: Int = 200) -> HTTPReply {
         HTTPReply(status: status, instance: "app1", setCookies: [], body: Array(body.utf8))
     }
 
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func readsInvalidGrant() {
-        #expect(reply(401, #"{"error":"invalid_grant"}"#).errorText == "invalid_grant")
+        #expect(reply(#"{"error":"invalid_grant"}"#, status: 401).errorText == "invalid_grant")
     }
 
     @Test func requestBodiesUseTheContractsNames() throws {
