@@ -34,6 +34,8 @@ struct TokenJourney: Sendable {
     var refreshedAt: ContinuousClock.Instant?
     /// The probe of the revoked family, once the reuse was refused.
     var probe: RevocationProbe?
+    /// Whether the probe has already reported an instance accepting the token too late (once per journey).
+    var lateReported = false
     /// The family was issued and not revoked yet: revoke it when the journey is abandoned or the run ends.
     var live = false
 
@@ -53,7 +55,7 @@ struct TokenTally: Sendable {
     var journeys = 0
     /// Reuses of a spent refresh token answered 401 invalid_grant.
     var reuseRefused = 0
-    /// Revoked families whose probe ended (propagated, unconfirmed or accepted late).
+    /// Revoked families whose probe ended (every instance refused, or the window was over).
     var familiesProbed = 0
     /// Probes whose window ended before every instance had refused.
     var unconfirmed = 0
