@@ -31,7 +31,8 @@ struct HTTPBench: AsyncParsableCommand {
             GET /api/me with the family's current access token every 50 ms for up to 2 s until every instance \
             (--instances) has refused it; an instance accepting it when the request was sent more than 1 s after the \
             reuse was refused is a violation. Then, for --compare-duration each and alternating every 500 ms as in \
-            `all`: GET /ping against GET /api/me with a bearer token (tokens issued untimed before), then GET /me with \
+            `all`: GET /ping against GET /api/me with a bearer token (tokens issued untimed before: keep \
+            --compare-duration under their lifetime, 5 min by default), then GET /me with \
             a session cookie against POST /token/refresh (each user along its own chain with the refresh token it got \
             last: never a reuse, so it must answer 200).
 

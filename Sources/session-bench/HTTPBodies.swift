@@ -46,7 +46,7 @@ struct Credentials: Sendable, Equatable {
 // MARK: Tokens (the `tokens` workload)
 
 /// `{"access_token","token_type","expires_in","refresh_token"}` from `POST /token` and `POST /token/refresh`.
-/// Holds secrets: never print it (at most ``TokenReply/fingerprint(_:)`` of a token).
+/// Holds secrets: never print it.
 struct TokenReply: Decodable, Sendable {
     let access_token: String
     let token_type: String
@@ -56,14 +56,6 @@ struct TokenReply: Decodable, Sendable {
     /// Whether the reply is usable: both tokens present and the type `Bearer` (case-insensitive, RFC 6749 §5.1).
     var isBearer: Bool {
         token_type.lowercased() == "bearer" && !access_token.isEmpty && !refresh_token.isEmpty
-    }
-
-    /// A short, non-reversible tag of a token for messages (FNV-1a, 8 hex digits): tokens themselves are never printed.
-    static func fingerprint(_ token: String) -> String {
-        var hash: UInt32 = 0x811C_9DC5
-        for byte in token.utf8 { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
     }
 }
 
