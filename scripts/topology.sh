@@ -2,6 +2,8 @@
 # The demo topology without Docker: Redis, three session-servers and HAProxy (TLS) on free loopback ports, or Redis alone.
 #
 #   bash scripts/topology.sh bench [--redis MODE] [session-bench http options…]   start it, run the HTTP bench, stop
+#       (the http workload is `all` unless given: e.g. `bench --workload tokens` for the bearer-token API, whose
+#       refresh grace is session-server's default, 2 s, as the bench's --refresh-grace assumes)
 #   bash scripts/topology.sh up [--redis MODE]                                    start it, keep it until Ctrl-C
 #   bash scripts/topology.sh store [--redis MODE] [session-bench store options…]  only Redis: the store bench on it
 #   bash scripts/topology.sh failover --redis sentinel|cluster [store options…]   only Redis: the store bench (mixed,

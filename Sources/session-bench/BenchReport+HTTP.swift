@@ -52,7 +52,9 @@ extension BenchReport {
     func endpointTable() -> String {
         var lines: [String] = []
         if let per_endpoint {
-            let width = max(24, (per_endpoint.keys.map(\.count).max() ?? 0) + 2)
+            let compared = (bearer_vs_ping == nil ? [] : ["GET /ping (compared with bearer)", "GET /api/me (compared with ping)"])
+                + (refresh_vs_me == nil ? [] : ["GET /me (compared with refresh)", "POST /token/refresh (compared with me)"])
+            let width = max(24, ((Array(per_endpoint.keys) + compared).map(\.count).max() ?? 0) + 2)
             func row(_ name: String, _ values: [String]) -> String {
                 name.padding(toLength: width, withPad: " ", startingAt: 0)
                     + values.map { String(repeating: " ", count: max(0, 10 - $0.count)) + $0 }.joined()
@@ -65,11 +67,14 @@ extension BenchReport {
             }
             for name in per_endpoint.keys.sorted() { add(name, per_endpoint[name]!) }
             if let me_vs_ping { add("GET /me (compared with ping)", me_vs_ping.me) }
+            let comparedFigures = [bearer_vs_ping.map { [$0.ping, $0.bearer] }, refresh_vs_me.map { [$0.me, $0.refresh] }].compactMap { $0 }.joined()
+            for (name, endpoint) in zip(compared, comparedFigures) { add(name, endpoint) }
         }
         if let me_vs_ping {
             lines.append(String(format: "me vs ping           GET /me %.0f ops/s, GET /ping %.0f ops/s: ratio %.3f (target >= 0.85)",
                                 me_vs_ping.me_ops_per_sec, me_vs_ping.ping_ops_per_sec, me_vs_ping.ratio))
         }
+        lines += tokensLines()
         if let checks {
             lines.append("checks               \(checks.renewed_away_probed) renewed-away tokens probed after the grace, "
                 + "\(checks.sessions_verified) held sessions verified, \(checks.logged_out_probed) logged-out tokens probed")

@@ -50,7 +50,13 @@ struct BenchReport: Encodable {
     var per_endpoint: [String: Endpoint]?
     /// http mode, `all` workload: GET /me against GET /ping at the same concurrency.
     var me_vs_ping: MeVsPing?
-    /// http mode: journeys completed (journeys and all workloads).
+    /// http mode, `tokens` workload: GET /api/me with a bearer token against GET /ping at the same concurrency.
+    var bearer_vs_ping: BearerVsPing?
+    /// http mode, `tokens` workload: POST /token/refresh against GET /me with a session cookie.
+    var refresh_vs_me: RefreshVsMe?
+    /// http mode, `tokens` workload: what the token journeys did and found.
+    var tokens: Tokens?
+    /// http mode: journeys completed (journeys, all and tokens workloads).
     var journeys: Int?
     /// http mode: the checks made after the run.
     var checks: Checks?

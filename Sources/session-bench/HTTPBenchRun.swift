@@ -12,6 +12,8 @@ struct HTTPBenchOutcome {
     /// The comparison's GET /me latencies (`all` only).
     var mePhase: Histogram<UInt64>?
     var firstErrors: [String]
+    /// The `tokens` workload's compared endpoints' latencies, by plot name.
+    var compared: [(name: String, latencies: Histogram<UInt64>)] = []
 }
 
 /// One run of `session-bench http`.
@@ -38,15 +40,15 @@ struct HTTPBenchRun: Sendable {
         self.context = context
     }
 
-    private var newUser: @Sendable (Int) -> VirtualUser {
+    var newUser: @Sendable (Int) -> VirtualUser {
         { [logins] index in VirtualUser(index: index, credentials: logins.isEmpty ? nil : logins[index % logins.count]) }
     }
 
-    private func runner(_ duration: Duration) -> LoadRunner {
+    func runner(_ duration: Duration) -> LoadRunner {
         LoadRunner(concurrency: users, duration: duration, showProgress: showProgress)
     }
 
-    private func phase(_ text: String) {
+    func phase(_ text: String) {
         if showProgress { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
     }
 
@@ -71,6 +73,7 @@ struct HTTPBenchRun: Sendable {
         var report: BenchReport
         var latencies: [String: Histogram<UInt64>] = [:]
         var meLatencies: Histogram<UInt64>?
+        var compared: [(name: String, latencies: Histogram<UInt64>)] = []
         switch workload {
         case .ping, .me:
             let result: LoadResult
@@ -83,6 +86,9 @@ struct HTTPBenchRun: Sendable {
             report.per_endpoint = result.labelled.mapValues { BenchReport.Endpoint($0, elapsedSeconds: result.elapsedSeconds) }
             latencies = result.labelled.mapValues(\.latencies)
             firstErrors = result.firstErrors
+        case .tokens:
+            let tokens = await tokensPhases(comparePhase, instances: &instances, tally: &extra)
+            (report, latencies, compared, firstErrors) = (tokens.report, tokens.latencies, tokens.compared, tokens.firstErrors)
         case .journeys, .all:
             phase("journeys: \(users) users for \(duration)")
             let (result, journeyUsers) = await runner(duration.duration).run(workers: newUser) { user, _ in
@@ -125,7 +131,7 @@ struct HTTPBenchRun: Sendable {
         if expectedInstances > 0 && instances.count < expectedInstances {
             context.checks.violation("responses came from \(instances.count) distinct X-Instance values (\(instances.sorted().joined(separator: ", "))), expected at least \(expectedInstances)")
         }
-        return HTTPBenchOutcome(report: report, latencies: latencies, mePhase: meLatencies, firstErrors: firstErrors)
+        return HTTPBenchOutcome(report: report, latencies: latencies, mePhase: meLatencies, firstErrors: firstErrors, compared: compared)
     }
 
     /// Every user hammers GET /ping for `duration`.
@@ -161,25 +167,40 @@ struct HTTPBenchRun: Sendable {
         _ duration: Duration, instances: inout Set<String>, tally: inout VerificationTally
     ) async -> (ping: BenchReport.Endpoint, me: BenchReport.Endpoint, result: LoadResult) {
         let owners = await logInSessions(tally: &tally)
-        let slices = max(1, Int((duration / Self.compareSlice).rounded(.up)))
-        let start = ContinuousClock.now
-        let (result, states) = await runner(Self.compareSlice * (2 * slices)).run(workers: sessionUser(owners)) { user, _ in
-            if Int((ContinuousClock.now - start) / Self.compareSlice) % 2 == 0 {
-                return .done(try await user.ping(context: context))
-            }
-            return .done(try await user.me(context: context))
-        }
+        let (result, states, each) = await alternating(
+            duration, workers: sessionUser(owners),
+            first: { user in .done(try await user.ping(context: context)) },
+            second: { user in .done(try await user.me(context: context)) }
+        )
         states.forEach { instances.formUnion($0.instances) }
         await logOut(owners, instances: &instances)
-        let (seconds, attoseconds) = (Self.compareSlice * slices).components
-        let each = Double(seconds) + Double(attoseconds) / 1e18
         let ping = BenchReport.Endpoint(result.labelled["GET /ping"] ?? LabelledResult(), elapsedSeconds: each)
         let me = BenchReport.Endpoint(result.labelled["GET /me"] ?? LabelledResult(), elapsedSeconds: each)
         return (ping, me, result)
     }
 
+    /// Runs `first` and `second` alternately, every ``compareSlice``, for `duration` each (rounded up to whole
+    /// slices), `first` in the even slices; an operation counts for the slice it started in. Returns the run, the
+    /// users, and each side's time in seconds (what its rate is over).
+    func alternating(
+        _ duration: Duration, workers: @escaping @Sendable (Int) -> VirtualUser,
+        first: @escaping @Sendable (inout VirtualUser) async throws -> LoadStep,
+        second: @escaping @Sendable (inout VirtualUser) async throws -> LoadStep
+    ) async -> (result: LoadResult, users: [VirtualUser], each: Double) {
+        let slices = max(1, Int((duration / Self.compareSlice).rounded(.up)))
+        let start = ContinuousClock.now
+        let (result, states) = await runner(Self.compareSlice * (2 * slices)).run(workers: workers) { user, _ in
+            if Int((ContinuousClock.now - start) / Self.compareSlice) % 2 == 0 {
+                return try await first(&user)
+            }
+            return try await second(&user)
+        }
+        let (seconds, attoseconds) = (Self.compareSlice * slices).components
+        return (result, states, Double(seconds) + Double(attoseconds) / 1e18)
+    }
+
     /// Logs in the sessions of a me run or of the comparison (untimed): one per user, or one per free account slot when those are fewer.
-    private func logInSessions(tally: inout VerificationTally) async -> [VirtualUser] {
+    func logInSessions(tally: inout VerificationTally) async -> [VirtualUser] {
         let slots = context.slots.perUser
         let sessions = slots > 0 ? min(users, slots * max(logins.count, 1)) : users
         let (owners, loginTally) = await Self.forEach((0..<sessions).map(newUser)) { user in
@@ -197,7 +218,7 @@ struct HTTPBenchRun: Sendable {
     }
 
     /// User i of a run on logged-in sessions: in session i mod their number.
-    private func sessionUser(_ owners: [VirtualUser]) -> @Sendable (Int) -> VirtualUser {
+    func sessionUser(_ owners: [VirtualUser]) -> @Sendable (Int) -> VirtualUser {
         { [newUser] index in
             var user = newUser(index)
             let owner = owners[index % owners.count]
@@ -207,7 +228,7 @@ struct HTTPBenchRun: Sendable {
     }
 
     /// Logs the sessions out again (untimed).
-    private func logOut(_ owners: [VirtualUser], instances: inout Set<String>) async {
+    func logOut(_ owners: [VirtualUser], instances: inout Set<String>) async {
         let (loggedOut, _) = await Self.forEach(owners) { user in
             await user.logOutQuietly(context: context)
             return VerificationTally()

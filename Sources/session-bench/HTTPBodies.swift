@@ -42,3 +42,36 @@ struct Credentials: Sendable, Equatable {
         self.password = password
     }
 }
+
+// MARK: Tokens (the `tokens` workload)
+
+/// `{"access_token","token_type","expires_in","refresh_token"}` from `POST /token` and `POST /token/refresh`.
+/// Holds secrets: never print it.
+struct TokenReply: Decodable, Sendable {
+    let access_token: String
+    let token_type: String
+    let expires_in: Int
+    let refresh_token: String
+
+    /// Whether the reply is usable: both tokens present and the type `Bearer` (case-insensitive, RFC 6749 §5.1).
+    var isBearer: Bool {
+        token_type.lowercased() == "bearer" && !access_token.isEmpty && !refresh_token.isEmpty
+    }
+}
+
+/// `{"user","instance","family","expiresAt"}` from `GET /api/me` (expiresAt in ISO 8601).
+struct APIMeReply: Decodable, Sendable {
+    let user: String
+    let instance: String
+    let family: String
+    let expiresAt: String
+}
+
+/// `{"username","password"}` for `POST /token` (the same body as `POST /login`).
+typealias TokenBody = LoginBody
+
+/// `{"refresh_token"}` for `POST /token/refresh`.
+struct RefreshBody: Encodable { let refresh_token: String }
+
+/// `{"token"}` for `POST /token/revoke`.
+struct RevokeBody: Encodable { let token: String }

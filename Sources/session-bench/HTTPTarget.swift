@@ -95,13 +95,18 @@ struct HTTPTarget: Sendable {
     ///   - cookies: the `Cookie` header value, if any.
     ///   - csrf: the `X-CSRF-Token` header value, if any.
     ///   - json: a JSON body, sent with `Content-Type: application/json`.
+    ///   - bearer: an access token, sent as `Authorization: Bearer <token>` (never logged).
     /// - Throws: transport errors and timeouts from AsyncHTTPClient.
-    func send(_ method: HTTPMethod, _ path: String, cookies: String? = nil, csrf: String? = nil, json: [UInt8]? = nil) async throws -> HTTPReply {
+    func send(
+        _ method: HTTPMethod, _ path: String, cookies: String? = nil, csrf: String? = nil, json: [UInt8]? = nil,
+        bearer: String? = nil
+    ) async throws -> HTTPReply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         if let cookies { request.headers.add(name: "Cookie", value: cookies) }
         if let csrf { request.headers.add(name: "X-CSRF-Token", value: csrf) }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json))

@@ -12,6 +12,13 @@ struct HTTPBenchContext: Sendable {
     let checks: ConsistencyChecks
     /// Logged-in sessions per account, kept under the server's per-user limit.
     let slots: LoginSlots
+    /// Token families per account in flight in the `tokens` workload's journeys (the server revokes the oldest
+    /// families of a user beyond its limit).
+    var familySlots = LoginSlots(perUser: 0)
+    /// The server's refresh grace: how long the refresh token spent last may be presented again.
+    var refreshGrace: Duration = .seconds(2)
+    /// Distinct instances that must refuse a revoked family's access token (`--instances`; at least 1 is required).
+    var expectedInstances = 0
 
     /// Margin around the grace for clock differences between the bench, the app servers and Redis: a check on the
     /// grace is only made when it cannot be decided by a margin this small.
@@ -56,6 +63,15 @@ struct VirtualUser: Sendable {
     var loggedOutCookies: String?
     /// Renewed-away tokens of finished journeys (the last few), probed once more after the grace at the end.
     var retired: [RenewedAway] = []
+
+    // Token journey state (see VirtualUser+Tokens.swift).
+    var tokens = TokenJourney()
+    /// What this user's token journeys found.
+    var tokenTally = TokenTally()
+    /// Whether this user holds a token-family slot of its account (`HTTPBenchContext.familySlots`).
+    var holdsFamilySlot = false
+    /// The comparisons' token family this user presents and refreshes.
+    var chain: TokenChain?
 
     init(index: Int, credentials: Credentials?) {
         self.index = index
@@ -115,7 +131,7 @@ struct VirtualUser: Sendable {
     }
 
     /// Remembers the instance; a response of the app (not a 5xx, which may be the proxy's) must name its instance.
-    private mutating func note(_ reply: HTTPReply, label: String, context: HTTPBenchContext) {
+    mutating func note(_ reply: HTTPReply, label: String, context: HTTPBenchContext) {
         if let instance = reply.instance {
             instances.insert(instance)
         } else if reply.status < 500 {
