@@ -13,6 +13,8 @@ struct TopologyOptions: Sendable {
     var absoluteTimeout: String?
     /// `--renew-grace` of every instance.
     var renewGrace = "1s"
+    /// `--refresh-grace` of every instance (`nil`: the server's default, 2 s).
+    var refreshGrace: String?
 
     /// The defaults (short renewal grace, long expiry).
     init(idleTimeout: String? = nil, absoluteTimeout: String? = nil) {
@@ -136,6 +138,7 @@ final class Topology: Sendable {
         ]
         if let idle = options.idleTimeout { arguments += ["--idle-timeout", idle] }
         if let absolute = options.absoluteTimeout { arguments += ["--absolute-timeout", absolute] }
+        if let grace = options.refreshGrace { arguments += ["--refresh-grace", grace] }
         return arguments
     }
 

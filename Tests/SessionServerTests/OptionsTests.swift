@@ -150,4 +150,35 @@ import Testing
         #expect(options.users.names == ["carol"])
         #expect(options.users.verify(user: "carol", password: "c-pass"))
     }
+
+    @Test func tokenLifetimesFromFlagsOrEnvironment() throws {
+        let defaults = try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
+        #expect(defaults.tokens.accessTokenLifetime == .seconds(300))
+        #expect(defaults.tokens.families.absoluteLifetime == .seconds(720 * 3600))
+        #expect(defaults.tokens.families.grace == .seconds(2))
+        #expect(defaults.tokens.refreshCookie == nil)
+        #expect(defaults.tokens.codec.keys.signingKey.algorithm == .eddsa)
+
+        let environment = [
+            "SESSION_DEMO_PASSWORD": "pw", "SESSION_ACCESS_TOKEN_TTL": "2m", "SESSION_REFRESH_TOKEN_TTL": "24h",
+            "SESSION_REFRESH_GRACE": "500ms", "SESSION_REFRESH_TOKEN_COOKIE": "1",
+        ]
+        let fromEnvironment = try ResolvedOptions(try SessionServer.parse([]), environment: environment)
+        #expect(fromEnvironment.tokens.accessTokenLifetime == .seconds(120))
+        #expect(fromEnvironment.tokens.families.absoluteLifetime == .seconds(24 * 3600))
+        #expect(fromEnvironment.tokens.families.grace == .milliseconds(500))
+        #expect(fromEnvironment.tokens.refreshCookie?.name == "__Host-rt")
+
+        let flags = try ResolvedOptions(try SessionServer.parse([
+            "--access-token-ttl", "30s", "--refresh-token-ttl", "1h", "--refresh-grace", "1s",
+        ]), environment: environment)
+        #expect(flags.tokens.accessTokenLifetime == .seconds(30) && flags.tokens.families.grace == .seconds(1))
+        #expect(flags.tokens.families.absoluteLifetime == .seconds(3600))
+        #expect(throws: ValidationError.self, "a grace beyond a minute") {
+            try ResolvedOptions(try SessionServer.parse(["--refresh-grace", "5m"]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
+        }
+        #expect(throws: ValidationError.self, "an unreadable key file") {
+            try ResolvedOptions(try SessionServer.parse(["--jwt-signing-key-file", "/nonexistent.pem"]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
+        }
+    }
 }

@@ -1,0 +1,137 @@
+// TokenRoutesTests: the token endpoints of the session server over the in-memory stores: shapes, modes, refusals.
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SessionStore
+import SessionTokens
+import Testing
+
+@testable import session_server
+
+@Suite struct TokenRoutesTests {
+    /// Runs `body` while the server's revocation list is followed (as the server's service does).
+    func withServer(_ server: TestServer, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let follower = Task { await server.tokens.followRevocations() }
+        defer { follower.cancel() }
+        while !server.tokens.revocations.isFresh { try await Task.sleep(for: .milliseconds(5)) }
+        try await server.app().test(.router) { client in try await body(client) }
+    }
+
+    func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return try await client.execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: body))
+    }
+
+    func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+
+    @Test func tokenRefreshMeRevoke() async throws {
+        let server = try TestServer()
+        try await withServer(server) { client in
+            let issued = try await post(client, "/token", #"{"username":"alice","password":"\#(server.password)"}"#)
+            #expect(issued.status == .ok)
+            #expect(issued.headers[.cacheControl] == "no-store")
+            #expect(issued.headers[values: .setCookie].isEmpty, "/token sets no cookie")
+            let body = try issued.json()
+            #expect(Set(body.keys) == ["access_token", "token_type", "expires_in", "refresh_token"])
+            let access = try #require(body["access_token"] as? String)
+            let refresh = try #require(body["refresh_token"] as? String)
+
+            let me = try await client.execute(uri: "/api/me", method: .get, headers: bearer(access))
+            #expect(me.status == .ok)
+            let meBody = try me.json()
+            #expect(Set(meBody.keys) == ["user", "instance", "family", "expiresAt"])
+            #expect(meBody["user"] as? String == "alice")
+
+            let wrong = try await post(client, "/token", #"{"username":"alice","password":"nope"}"#)
+            #expect(wrong.status == .unauthorized)
+
+            let rotated = try await post(client, "/token/refresh", #"{"refresh_token":"\#(refresh)"}"#)
+            #expect(rotated.status == .ok)
+            #expect(try rotated.json()["refresh_token"] as? String != refresh)
+
+            let revoked = try await post(client, "/token/revoke", #"{"token":"\#(refresh)"}"#)
+            #expect(revoked.status == .ok)
+            let after = try await client.execute(uri: "/api/me", method: .get, headers: bearer(access))
+            #expect(after.status == .unauthorized)
+            #expect(after.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
+            let spent = try await post(client, "/token/refresh", #"{"refresh_token":"\#(refresh)"}"#)
+            #expect(spent.status == .unauthorized)
+            #expect(try spent.json()["error"] as? String == "invalid_grant")
+        }
+    }
+
+    @Test func jwksPublishesPublicKeysWithCaching() async throws {
+        let server = try TestServer()
+        try await withServer(server) { client in
+            let jwks = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
+            #expect(jwks.status == .ok)
+            #expect(jwks.headers[.cacheControl] == "public, max-age=300")
+            let keys = try #require(try jwks.json()["keys"] as? [[String: Any]])
+            #expect(keys.count == 1)
+            #expect(keys.first?["kty"] as? String == "OKP")
+            #expect(keys.first?["d"] == nil)
+        }
+    }
+
+    @Test func browserModePutsTheRefreshTokenInAHardenedCookieOnly() async throws {
+        let server = try TestServer(refreshTokenCookie: RefreshTokenCookie(secure: true))
+        try await withServer(server) { client in
+            let issued = try await post(client, "/token", #"{"username":"alice","password":"\#(server.password)"}"#)
+            #expect(issued.status == .ok)
+            #expect(try issued.json()["refresh_token"] == nil, "never both: not in the body")
+            let cookie = try #require(issued.headers[values: .setCookie].first)
+            #expect(cookie.hasPrefix("__Host-rt="))
+            for attribute in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] { #expect(cookie.contains(attribute), "\(attribute)") }
+            let value = String(cookie.split(separator: ";")[0].dropFirst("__Host-rt=".count))
+            let refreshed = try await post(client, "/token/refresh", "{}", headers: [.cookie: "__Host-rt=\(value)"])
+            #expect(refreshed.status == .ok)
+            #expect(refreshed.headers[values: .setCookie].first?.hasPrefix("__Host-rt=") == true)
+        }
+    }
+
+    @Test func sessionMintsTokensAndItsLogoutRevokesThem() async throws {
+        let server = try TestServer()
+        try await withServer(server) { client in
+            var browser = Browser()
+            try await browser.login(client, password: server.password)
+            let forged = try await browser.send(client, .post, "/token/from-session", csrf: false)
+            #expect(forged.status == .forbidden)
+            let minted = try await browser.send(client, .post, "/token/from-session")
+            #expect(minted.status == .ok)
+            let access = try #require(try minted.json()["access_token"] as? String)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: bearer(access)).status == .ok)
+            #expect(try await browser.send(client, .post, "/logout").status == .ok)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: bearer(access)).status == .unauthorized)
+        }
+    }
+
+    @Test func bearerLogoutAllEndsFamiliesAndSessions() async throws {
+        let server = try TestServer()
+        try await withServer(server) { client in
+            var browser = Browser()
+            try await browser.login(client, password: server.password)
+            let issued = try await post(client, "/token", #"{"username":"alice","password":"\#(server.password)"}"#)
+            let access = try #require(try issued.json()["access_token"] as? String)
+            let ended = try await client.execute(uri: "/api/logout-all", method: .post, headers: bearer(access))
+            #expect(ended.status == .ok)
+            #expect(try ended.json()["families"] as? Int == 1)
+            #expect(try ended.json()["sessions"] as? Int == 1)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: bearer(access)).status == .unauthorized)
+            #expect(try await browser.send(client, .get, "/me").status == .unauthorized)
+        }
+    }
+
+    @Test func staleRevocationListFailsClosed() async throws {
+        let server = try TestServer()
+        try await server.app().test(.router) { client in
+            let issued = try await post(client, "/token", #"{"username":"alice","password":"\#(server.password)"}"#)
+            let access = try #require(try issued.json()["access_token"] as? String)
+            // Nobody follows the revocations: the list was never confirmed, so no token can be vouched for.
+            let me = try await client.execute(uri: "/api/me", method: .get, headers: bearer(access))
+            #expect(me.status == .serviceUnavailable)
+        }
+    }
+}
