@@ -75,7 +75,9 @@ struct JOSEHeader: Decodable {
     }
 }
 
-/// The payload: every claim required, with its type (a single string `aud`; integer times).
+/// The payload: every claim required, with its type (a single string `aud`; integer times). Times with a fraction
+/// are refused; an integral value written as `1700000300.0` or `17e8` is read as that integer (the JSON decoder's
+/// reading; NumericDate allows non-integers, and only a key holder can sign such a payload).
 struct ClaimsPayload: Decodable {
     var iss: String
     var aud: String
@@ -93,14 +95,12 @@ struct ClaimsPayload: Decodable {
         let payload: ClaimsPayload
         do {
             payload = try JSONDecoder().decode(ClaimsPayload.self, from: Data(bytes))
-        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
-            throw AccessTokenError(.invalidClaims, "an access-token claim has the wrong type")
-        } catch DecodingError.keyNotFound, DecodingError.valueNotFound {
-            throw AccessTokenError(.invalidClaims, "an access-token claim is missing")
-        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-            throw AccessTokenError(.invalidClaims, "an access-token claim has the wrong type")
         } catch {
-            throw AccessTokenError(.malformed, "the access-token payload is not a JSON object")
+            // Only on failure: tell a JSON object with a bad claim from something that is no JSON object at all.
+            let isObject = (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any]
+            throw isObject
+                ? AccessTokenError(.invalidClaims, "an access-token claim is missing or has the wrong type")
+                : AccessTokenError(.malformed, "the access-token payload is not a JSON object")
         }
         return AccessTokenClaims(
             issuer: payload.iss, audience: payload.aud, subject: payload.sub, issuedAt: payload.iat,

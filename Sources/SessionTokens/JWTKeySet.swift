@@ -17,8 +17,9 @@ public struct JWTKeySet: Sendable {
     /// The keys in order: the signing key first.
     let ordered: [JWTSigningKey]
 
-    /// The `purpose` of the HKDF derivation of the keyring's signing keys.
-    static let derivationPurpose = "jwt-signing-ed25519"
+    /// The `purpose` of the HKDF derivation of a keyring's signing key: the version is part of it, so that one
+    /// secret reused under two versions still gives two keys.
+    static func derivationPurpose(version: UInt8) -> String { "jwt-signing-ed25519:v\(version)" }
 
     /// Creates a key set.
     /// - Parameters:
@@ -36,7 +37,7 @@ public struct JWTKeySet: Sendable {
         self.ordered = [signingKey] + verificationKeys
     }
 
-    /// Ed25519 keys derived from the keyring with HKDF-SHA-256 (purpose `jwt-signing-ed25519`), one per secret
+    /// Ed25519 keys derived from the keyring with HKDF-SHA-256 (purpose `jwt-signing-ed25519:v<version>`), one per secret
     /// version, with `kid` `sess-v<version>`: the current version signs, the others verify. Every server with the
     /// same secrets derives the same keys, so no key needs distributing.
     public static func derived(from keyring: SessionKeyring) -> JWTKeySet {
@@ -49,7 +50,7 @@ public struct JWTKeySet: Sendable {
 
     /// The Ed25519 key of one secret: the 32 derived bytes are the private key's seed.
     static func derivedKey(from secret: SessionKeyring.Secret) -> JWTSigningKey {
-        let seed = secret.derivedKey(purpose: derivationPurpose)
+        let seed = secret.derivedKey(purpose: derivationPurpose(version: secret.version))
         // Any 32 bytes are a valid Ed25519 seed.
         let key = try! seed.withUnsafeBytes { try Curve25519.Signing.PrivateKey(rawRepresentation: $0) }
         return .ed25519(key, keyID: "sess-v\(secret.version)")

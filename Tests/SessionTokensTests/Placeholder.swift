@@ -1,1 +1,0 @@
-// Placeholder: the SessionTokens test target's first file (tests follow).
