@@ -13,6 +13,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return Self.response(error.status, error.message)
+        } catch let error as BearerTokenError {
+            return error.response()
         } catch let error as SessionsError {
             return Self.response(error.status, error.message)
         } catch let error as SessionStoreError {

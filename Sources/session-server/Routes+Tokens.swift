@@ -39,7 +39,7 @@ extension ServerApp {
                 let values = CookieHeader.sessionTokens(named: cookie.name, in: request.headers[values: .cookie])
                 if presented == nil, values.count == 1 { presented = values[0] }
             }
-            guard let presented else { throw TokenAPIError.invalidGrant }
+            guard let presented else { throw APIError.invalidGrant }
             return try tokenResponse(try await issue { () async throws(TokenError) in try await tokens.refresh(presented) },
                                      settings: settings)
         }
@@ -120,7 +120,7 @@ extension ServerApp {
             return try await operation()
         } catch {
             switch error {
-            case .invalidGrant, .invalidToken: throw TokenAPIError.invalidGrant
+            case .invalidGrant, .invalidToken: throw APIError.invalidGrant
             case .unavailable: throw APIError(.serviceUnavailable, message: "token store unavailable")
             }
         }
@@ -144,14 +144,8 @@ extension ServerApp {
     }
 }
 
-/// `401 {"error":"invalid_grant"}` (RFC 6749 §5.2).
-enum TokenAPIError: HTTPResponseError {
-    case invalidGrant
 
-    var status: HTTPResponse.Status { .unauthorized }
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(status: .unauthorized, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
-    }
+extension APIError {
+    /// `401 {"error":"invalid_grant"}` (RFC 6749 §5.2): a spent, expired, revoked, unknown or missing refresh token.
+    static let invalidGrant = APIError(.unauthorized, message: "invalid_grant")
 }
