@@ -25,3 +25,6 @@ fi
 echo
 echo "== the demo topology: redis-server, 3 session-servers, HAProxy with TLS; session-bench http (${BENCH_USERS:-200} users)"
 bash scripts/topology.sh bench
+echo
+echo "== bearer tokens through the demo topology: token journeys, then GET /api/me (bearer) against GET /ping and refresh against GET /me"
+bash scripts/topology.sh bench --workload tokens

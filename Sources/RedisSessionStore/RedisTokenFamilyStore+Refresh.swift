@@ -93,8 +93,8 @@ extension RedisTokenFamilyStore {
     /// The key that seals a successor for the grace: derived from the spent token and the secret of its version,
     /// so that only a holder of the spent token (and the server) can open it.
     private func sealingKey(for token: SessionToken) -> SymmetricKey? {
-        guard let secret = keyring.secret(version: token.keyVersion) else { return nil }
-        let mac = HMAC<SHA256>.authenticationCode(for: token.bytes, using: secret.derivedKey(purpose: "refresh-grace-seal"))
+        guard let key = sealingKeys[token.keyVersion] else { return nil }
+        let mac = HMAC<SHA256>.authenticationCode(for: token.bytes, using: key)
         return SymmetricKey(data: Array(mac))
     }
 

@@ -35,6 +35,8 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
     let logger: Logger
     /// How often ``followRevocations(into:)`` reads the revocation log.
     public let pollInterval: Duration
+    /// The key that seals successors for the grace, per secret version (see `sealingKey(for:)`).
+    let sealingKeys: [UInt8: SymmetricKey]
     /// A family keeps the keys of its newest refresh ids, so that reuse of any of them is recognised.
     static let keptRefreshIDs = 64
 
@@ -63,6 +65,9 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
         self.keyPrefix = keyPrefix
         self.pollInterval = pollInterval
         self.logger = logger
+        var sealingKeys: [UInt8: SymmetricKey] = [:]
+        for version in keyring.versions { sealingKeys[version] = keyring.secret(version: version)?.derivedKey(purpose: "refresh-grace-seal") }
+        self.sealingKeys = sealingKeys
     }
 
     func slotPrefix(_ tag: String) -> String { "\(keyPrefix):{\(tag)}:" }

@@ -54,6 +54,10 @@ extension BenchReport {
         /// From the reuse response to the refusal of the revoked family's access token by the last instance, in
         /// milliseconds (absent when no family's revocation was seen on every instance).
         let revocation_ms: Revocation?
+        /// The latest probe an instance still accepted, sent that long after the reuse response, in milliseconds (0
+        /// when all were refused): the propagation's lower bound, where `revocation_ms` is its upper bound (a
+        /// round-robin proxy reaches each instance only now and then). Absent like `revocation_ms`.
+        let accepted_after_revocation_ms: Revocation?
         /// Revoked families whose access token was probed to the end.
         let families_probed: Int
         /// Probed families not refused by every instance within the probe's 2 s (not counted in revocation_ms).
@@ -69,6 +73,7 @@ extension BenchReport {
             journeys = tally.journeys
             reuse_refused = tally.reuseRefused
             revocation_ms = RevocationStats(milliseconds: tally.revocationMilliseconds).map { .init(p50: $0.p50, p99: $0.p99, max: $0.max) }
+            accepted_after_revocation_ms = RevocationStats(milliseconds: tally.acceptedMilliseconds).map { .init(p50: $0.p50, p99: $0.p99, max: $0.max) }
             families_probed = tally.familiesProbed
             revocation_unconfirmed = tally.unconfirmed
         }
@@ -96,6 +101,10 @@ extension BenchReport {
             if let revocation = tokens.revocation_ms {
                 lines.append(String(format: "revocation           refused by every instance after p50 %.1f ms, p99 %.1f ms, max %.1f ms",
                                     revocation.p50, revocation.p99, revocation.max))
+            }
+            if let accepted = tokens.accepted_after_revocation_ms {
+                lines.append(String(format: "revocation           last accepted probe sent after p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                                    accepted.p50, accepted.p99, accepted.max))
             }
         }
         return lines

@@ -7,7 +7,7 @@
 /// family's access token; each answer names its instance. The revocation has propagated once every instance seen
 /// (and at least `expectedInstances` of them) has refused it in its latest answer; the time from the reuse response
 /// to that refusal's arrival is the propagation (an upper bound: a round-robin proxy reaches an instance only now
-/// and then). An acceptance is a violation only when the request was sent more than ``acceptanceLimit`` after the
+/// and then; ``lastAccepted`` is the lower bound). An acceptance is a violation only when the request was sent more than ``acceptanceLimit`` after the
 /// reuse response arrived: the server answered it later still.
 struct RevocationProbe: Sendable {
     /// How long an instance may still accept the revoked family's access token.
@@ -15,7 +15,7 @@ struct RevocationProbe: Sendable {
     /// How long the probe lasts at most.
     static let window: Duration = .seconds(2)
     /// The time between two probe requests (from the start of one to the start of the next).
-    static let interval: Duration = .milliseconds(50)
+    static let interval: Duration = .milliseconds(20)
 
     /// What one answer to the probe said.
     enum Outcome: Equatable, Sendable {
@@ -35,6 +35,9 @@ struct RevocationProbe: Sendable {
     private(set) var refusedBy: [String: Bool] = [:]
     /// When the next probe request is due.
     private(set) var nextAt: ContinuousClock.Instant
+    /// The latest time after the reuse response at which a probe was sent that an instance still accepted: a lower
+    /// bound of the propagation (`nil`: every probe was refused).
+    private(set) var lastAccepted: Duration?
 
     init(start: ContinuousClock.Instant, expectedInstances: Int) {
         self.start = start
@@ -52,6 +55,7 @@ struct RevocationProbe: Sendable {
         nextAt = sentAt + Self.interval
         refusedBy[instance] = refused
         if !refused {
+            lastAccepted = Swift.max(lastAccepted ?? .zero, sentAt - start)
             return sentAt - start > Self.acceptanceLimit ? .acceptedLate(instance: instance, after: sentAt - start) : .pending
         }
         if refusedBy.count >= expectedInstances && refusedBy.values.allSatisfy({ $0 }) {

@@ -61,6 +61,9 @@ struct TokenTally: Sendable {
     var unconfirmed = 0
     /// Each propagated family's time from the reuse response to the last instance's refusal, in milliseconds.
     var revocationMilliseconds: [Double] = []
+    /// Each propagated family's latest accepted probe (sent that long after the reuse response; 0 when none was
+    /// accepted), in milliseconds: the propagation's lower bound.
+    var acceptedMilliseconds: [Double] = []
 
     mutating func add(_ other: TokenTally) {
         journeys += other.journeys
@@ -68,6 +71,7 @@ struct TokenTally: Sendable {
         familiesProbed += other.familiesProbed
         unconfirmed += other.unconfirmed
         revocationMilliseconds += other.revocationMilliseconds
+        acceptedMilliseconds += other.acceptedMilliseconds
     }
 }
 

@@ -229,6 +229,7 @@ extension VirtualUser {
         case .propagated(let propagation):
             tokenTally.familiesProbed += 1
             tokenTally.revocationMilliseconds.append(RevocationStats.milliseconds(propagation))
+            tokenTally.acceptedMilliseconds.append(probe.lastAccepted.map(RevocationStats.milliseconds) ?? 0)
             completeTokenJourney()
         case .acceptedLate(let instance, let after):
             // Once per journey; the probe goes on, so that the propagation is still measured.

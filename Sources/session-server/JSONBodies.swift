@@ -123,13 +123,5 @@ struct RefreshRequest: Decodable { let refresh_token: String }
 /// `{"token"}` of `POST /token/revoke`.
 struct RevokeRequest: Decodable { let token: String }
 
-/// `{"access_token","token_type","expires_in","refresh_token"}` (OAuth 2.0 names; no refresh token in browser mode).
-struct TokenBody: Encodable {
-    let access_token: String
-    let token_type: String
-    let expires_in: Int
-    let refresh_token: String?
-}
-
 /// `{"status","families","sessions"}` of `POST /api/logout-all`: how many token families and cookie sessions ended.
 struct LogoutAllBody: ResponseEncodable { let status: String; let families: Int; let sessions: Int }

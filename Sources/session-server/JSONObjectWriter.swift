@@ -1,4 +1,4 @@
-// JSONObjectWriter: a flat JSON object of string fields, written straight into a response buffer.
+// JSONObjectWriter: a flat JSON object of string and integer fields, written straight into a response buffer.
 
 import Foundation
 import Hummingbird
@@ -31,6 +31,12 @@ struct JSONObjectWriter {
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
+    /// Appends an integer field.
+    mutating func field(_ name: StaticString, integer value: Int) {
+        startField(name, quoted: false)
+        buffer.writeString(String(value))
+    }
+
     /// The finished object as a `200` JSON response, with the headers `JSONEncoder`'s responses carry. Call it once.
     mutating func response() -> Response {
         buffer.writeInteger(UInt8(ascii: "}"))
@@ -41,12 +47,13 @@ struct JSONObjectWriter {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 
-    private mutating func startField(_ name: StaticString) {
+    /// Writes `"name":` and, for a string value, its opening quote.
+    private mutating func startField(_ name: StaticString, quoted: Bool = true) {
         if fields > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
         fields += 1
         buffer.writeInteger(UInt8(ascii: "\""))
         buffer.writeStaticString(name)
-        buffer.writeStaticString("\":\"")
+        buffer.writeStaticString(quoted ? "\":\"" : "\":")
     }
 
     /// Copies runs that need no escaping in one write each.

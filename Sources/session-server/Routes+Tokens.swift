@@ -130,12 +130,13 @@ extension ServerApp {
     /// in browser mode the refresh token goes in its cookie instead of the body.
     static func tokenResponse(_ pair: TokenService.TokenPair, settings: ServerSettings) throws -> Response {
         let cookie = settings.refreshTokenCookie
-        let body = TokenBody(access_token: pair.accessToken, token_type: "Bearer", expires_in: pair.expiresIn,
-                             refresh_token: cookie == nil ? pair.refreshToken : nil)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        var response = Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+        var writer = JSONObjectWriter(capacity: 128 + pair.accessToken.utf8.count + pair.refreshToken.utf8.count)
+        writer.field("access_token", pair.accessToken)
+        writer.field("token_type", "Bearer")
+        writer.field("expires_in", integer: pair.expiresIn)
+        if cookie == nil { writer.field("refresh_token", pair.refreshToken) }
+        var response = writer.response()
+        response.headers[.cacheControl] = "no-store"
         if let cookie {
             let maxAge = settings.tokens.store.configuration.absoluteLifetime.components.seconds
             response.headers.append(HTTPField(name: .setCookie, value: cookie.setCookie(pair.refreshToken, maxAge: maxAge)))

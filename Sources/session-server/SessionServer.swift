@@ -159,7 +159,7 @@ struct SessionServer: AsyncParsableCommand {
         for line in options.startupNotes { logger.notice("\(line)") }
         logger.notice("session-server listening on http://\(options.host):\(options.port) as instance \(options.instanceID), store: \(backend.description)")
 
-        var services: [any Service] = [RevocationFollower(tokens: tokens), app]
+        var services: [any Service] = [tokens, app]
         if let client = backend.client { services.insert(client, at: 0) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -12,8 +12,9 @@ import Testing
     @Test func propagatedOnceEveryInstanceRefusesInItsLatestAnswer() {
         var probe = RevocationProbe(start: start, expectedInstances: 3)
         #expect(probe.record(instance: "app1", refused: true, sentAt: at(0), receivedAt: at(2)) == .pending)
-        #expect(probe.nextAt == at(50))
+        #expect(probe.nextAt == at(20))
         #expect(probe.record(instance: "app2", refused: false, sentAt: at(50), receivedAt: at(52)) == .pending)
+        #expect(probe.lastAccepted == .milliseconds(50))
         #expect(probe.record(instance: "app3", refused: true, sentAt: at(100), receivedAt: at(103)) == .pending)
         #expect(probe.record(instance: "app2", refused: true, sentAt: at(150), receivedAt: at(154)) == .propagated(.milliseconds(154)))
     }
