@@ -185,8 +185,10 @@ let package = Package(
             dependencies: [
                 "session-server",
                 "SessionStore",
+                "SessionTokens",
                 "HiredisClient",
                 "EmbeddedRedis",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

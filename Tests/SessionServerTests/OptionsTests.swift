@@ -1,6 +1,7 @@
 // OptionsTests: command-line options, their environment fallbacks, and the checks on them.
 
 import ArgumentParser
+import Crypto
 import Foundation
 import Testing
 
@@ -177,6 +178,15 @@ import Testing
         #expect(throws: ValidationError.self, "a grace beyond a minute") {
             try ResolvedOptions(try SessionServer.parse(["--refresh-grace", "5m"]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
         }
+        // A PEM file: the first key signs (ES256 here), a second one only verifies.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jwt-\(UUID().uuidString).pem").path
+        try (P256.Signing.PrivateKey().pemRepresentation + "\n" + P256.Signing.PrivateKey().pemRepresentation)
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let pem = try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_DEMO_PASSWORD": "pw", "SESSION_JWT_SIGNING_KEY_FILE": file])
+        #expect(pem.tokens.codec.keys.signingKey.algorithm == .es256)
+        let jwks = try JSONSerialization.jsonObject(with: Data(pem.tokens.codec.keys.jwks())) as? [String: Any]
+        #expect((jwks?["keys"] as? [Any])?.count == 2)
         #expect(throws: ValidationError.self, "an unreadable key file") {
             try ResolvedOptions(try SessionServer.parse(["--jwt-signing-key-file", "/nonexistent.pem"]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
         }

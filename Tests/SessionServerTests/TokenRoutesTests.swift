@@ -135,3 +135,46 @@ import Testing
         }
     }
 }
+
+@Suite struct TokenKeyRotationTests {
+    static let v1 = String(repeating: "1", count: 40)
+    static let v2 = String(repeating: "2", count: 40)
+
+    @Test func aNewSecretVersionSignsWhileTheOldOneStillVerifiesAndBothArePublished() async throws {
+        let before = try SessionKeyring(secrets: "1:\(Self.v1)")
+        let after = try SessionKeyring(secrets: "2:\(Self.v2),1:\(Self.v1)")
+        let old = try TestServer(tokens: TestServer.memoryTokens(keyring: before))
+        let new = try TestServer(tokens: TestServer.memoryTokens(keyring: after))
+        // A token signed before the rotation (kid sess-v1) …
+        let issuedBefore = try await old.tokens.issue(user: "alice")
+        let follower = Task { await new.tokens.followRevocations() }
+        defer { follower.cancel() }
+        while !new.tokens.revocations.isFresh { try await Task.sleep(for: .milliseconds(5)) }
+        try await new.app().test(.router) { client in
+            let jwks = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
+            let kids = (try jwks.json()["keys"] as? [[String: Any]])?.compactMap { $0["kid"] as? String } ?? []
+            #expect(Set(kids) == ["sess-v1", "sess-v2"])
+            // … is still accepted by a server whose current version is 2 (its family lives in the other server's
+            // memory store, which does not matter to verification: no store round trip).
+            let me = try await client.execute(uri: "/api/me", method: .get, headers: [.authorization: "Bearer \(issuedBefore.accessToken)"])
+            #expect(me.status == .ok)
+            let issued = try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/json"],
+                                                  body: ByteBuffer(string: #"{"username":"bob","password":"\#(new.password)"}"#))
+            let access = try #require(try issued.json()["access_token"] as? String)
+            let header = try #require(Data(base64URL: String(access.split(separator: ".")[0])))
+            #expect(String(decoding: header, as: UTF8.self).contains(#""kid":"sess-v2""#), "the new version signs")
+        }
+        // Once version 1 is dropped, its tokens are refused (unknown kid).
+        let dropped = try TestServer(tokens: TestServer.memoryTokens(keyring: try SessionKeyring(secrets: "2:\(Self.v2)")))
+        #expect(throws: TokenError.self) { try dropped.tokens.verify(issuedBefore.accessToken) }
+    }
+}
+
+extension Data {
+    /// Decodes unpadded base64url.
+    init?(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+}
