@@ -48,9 +48,9 @@ extension ServerApp {
             if token == nil, let cookie = settings.refreshTokenCookie {
                 token = CookieHeader.sessionTokens(named: cookie.name, in: request.headers[values: .cookie]).first
             }
-            guard let token else { throw APIError(.badRequest, message: "expected JSON {\"token\"}") }
+            // RFC 7009 §2.2: 200 whatever the token (unknown, malformed, already revoked, or none at all).
             do {
-                try await tokens.revoke(token: token)
+                if let token { try await tokens.revoke(token: token) }
             } catch {
                 throw APIError(.serviceUnavailable, message: "token store unavailable")
             }

@@ -106,6 +106,7 @@ struct BearerTokenTests {
         #expect(reuse.string("error") == "invalid_grant")
         let took = try await refusedEverywhere(topology, current, since: reusedAt)
         #expect(took != nil && took! <= .seconds(1), "refused everywhere after \(took.map { "\($0)" } ?? "more than 3 s")")
+        print("tokens: after a refresh-token reuse, the family's access token was refused by all three instances within \(took.map { "\($0)" } ?? "-")")
         // The successor refresh token died with the family.
         #expect(try await self.refresh(topology, successor).string("error") == "invalid_grant")
     }
@@ -138,6 +139,7 @@ struct BearerTokenTests {
         for access in [first, second] {
             let took = try await refusedEverywhere(topology, access, since: endedAt)
             #expect(took != nil && took! <= .seconds(1), "refused everywhere after \(took.map { "\($0)" } ?? "more than 3 s")")
+            print("tokens: after logout-all, an access token was refused by all three instances within \(took.map { "\($0)" } ?? "-")")
         }
         #expect(try await browser.send(.GET, "/me").status == 401, "the cookie session ended too")
     }
@@ -177,7 +179,9 @@ struct BearerTokenTests {
         }
         let wrong = try await topology.send(.POST, "/token", json: #"{"username":"alice","password":"wrong"}"#)
         #expect(wrong.status == 401)
-        let revoke = try await topology.send(.POST, "/token/revoke", json: #"{"token":"whatever"}"#)
-        #expect(revoke.status == 200, "RFC 7009: unknown tokens are not an error")
+        for body in [#"{"token":"whatever"}"#, "{}", "not json"] {
+            let revoke = try await topology.send(.POST, "/token/revoke", json: body)
+            #expect(revoke.status == 200, "RFC 7009: unknown tokens are not an error: \(body)")
+        }
     }
 }

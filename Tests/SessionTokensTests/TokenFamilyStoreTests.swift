@@ -131,6 +131,24 @@ struct TokenFamilyStoreTests {
         }
     }
 
+    @Test("a family ends after its idle lifetime without a refresh", arguments: [TokenStoreKind.memory, .redis])
+    func idleLifetime(kind: TokenStoreKind) async throws {
+        let configuration = TokenFamilyConfiguration(absoluteLifetime: .seconds(60), idleLifetime: .milliseconds(1200), grace: .zero)
+        try await withTokenStore(kind, configuration: configuration) { harness in
+            var grant = try await harness.store.issue(user: "alice")
+            try await Task.sleep(for: .milliseconds(700))
+            grant = try self.grant(try await harness.store.refresh(grant.refreshToken))  // renews the idle lifetime
+            try await Task.sleep(for: .milliseconds(700))
+            grant = try self.grant(try await harness.store.refresh(grant.refreshToken))
+            try await Task.sleep(for: .milliseconds(1500))
+            guard case .invalid = try await harness.store.refresh(grant.refreshToken) else {
+                Issue.record("the family outlived its idle lifetime")
+                return
+            }
+            #expect(try await harness.store.families(ofUser: "alice").isEmpty)
+        }
+    }
+
     @Test("every revocation reaches a following revocation list within a second", arguments: TokenStoreKind.allCases)
     func revocationsAreFollowed(kind: TokenStoreKind) async throws {
         try await withTokenStore(kind) { harness in
