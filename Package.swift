@@ -94,7 +94,9 @@ let package = Package(
                 "HiredisClient",
                 "SessionStore",
                 "SessionTokens",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
         ),

@@ -18,7 +18,7 @@ extension RedisTokenFamilyStore {
             throw SessionStoreError(.unavailable, "unexpected reply to the issue script")
         }
         let evicted = items.dropFirst(2).compactMap(\.string)
-        if !evicted.isEmpty { try await recordRevocations(evicted) }
+        if !evicted.isEmpty { await recordRevocations(evicted) }
         return RefreshGrant(family: TokenFamily(id: family, user: user, createdAt: Int64(now), expiresAt: Int64(expiry)),
                             refreshToken: token.rawValue)
     }
@@ -47,7 +47,7 @@ extension RedisTokenFamilyStore {
             guard let box = items.count > 5 ? items[5].bytes : nil, let earlier = open(box, under: token) else { return .invalid }
             return .rotated(RefreshGrant(family: family, refreshToken: earlier.rawValue))
         default:
-            try await recordRevocations([id])
+            await recordRevocations([id])
             return .reused(family)
         }
     }
@@ -58,7 +58,7 @@ extension RedisTokenFamilyStore {
                                   arguments: [slotPrefix(identity.tag)])
         guard let items = reply.array, items.count == 4, let id = items[0].string, let user = items[1].string,
               let created = items[2].int, let expiry = items[3].int else { return nil }
-        try await recordRevocations([id])
+        await recordRevocations([id])
         return TokenFamily(id: id, user: user, createdAt: Int64(created), expiresAt: Int64(expiry))
     }
 
@@ -67,7 +67,7 @@ extension RedisTokenFamilyStore {
         let reply = try await run(TokenScripts.revokeFamily, keys: [indexKey(user: user)],
                                   arguments: [slotPrefix(keyring.slotTag(forUser: user)), id, user])
         guard reply.int == 1 else { return false }
-        try await recordRevocations([id])
+        await recordRevocations([id])
         return true
     }
 
@@ -76,7 +76,7 @@ extension RedisTokenFamilyStore {
         let reply = try await run(TokenScripts.revokeAll, keys: [indexKey(user: user)],
                                   arguments: [slotPrefix(keyring.slotTag(forUser: user))])
         let ended = reply.array?.compactMap(\.string) ?? []
-        if !ended.isEmpty { try await recordRevocations(ended) }
+        if !ended.isEmpty { await recordRevocations(ended) }
         return ended.count
     }
 

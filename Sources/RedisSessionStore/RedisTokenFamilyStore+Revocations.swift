@@ -1,16 +1,35 @@
 // RedisTokenFamilyStore+Revocations: the revocation log, its Pub/Sub announcements, and following both.
 
 import HiredisClient
+import Metrics
 import SessionStore
 import SessionTokens
 
 extension RedisTokenFamilyStore {
-    /// Adds families to the revocation log and announces them on the channel (one script on the log's slot).
-    /// The families are already ended: a failure here leaves their access tokens valid until they expire, so it is
-    /// reported (`.unavailable`) for the caller to retry or fail.
-    func recordRevocations(_ families: [String]) async throws(SessionStoreError) {
+    /// Adds families to the revocation log and announces them on the channel (one script on the log's slot),
+    /// retrying for about a second. The families are already ended (their refresh tokens are dead) when this runs:
+    /// if the log stays unreachable, their access tokens remain valid on the other instances until they expire (at
+    /// most the access-token lifetime), so the failure is logged as an error and counted in
+    /// `token_revocations_unrecorded_total` for alerting, and the operation itself still reports what it did.
+    func recordRevocations(_ families: [String]) async {
         let arguments: [any RedisArgument] = [Self.milliseconds(configuration.revocationHorizon), revocationChannel] + families
-        _ = try await run(TokenScripts.recordRevocations, keys: [revocationLogKey], arguments: arguments)
+        var pause: Duration = .milliseconds(100)
+        for attempt in 1...4 {
+            do {
+                _ = try await run(TokenScripts.recordRevocations, keys: [revocationLogKey], arguments: arguments)
+                return
+            } catch {
+                if attempt == 4 {
+                    Counter(label: "token_revocations_unrecorded_total").increment(by: families.count)
+                    logger.error("revoked token families could not be recorded in the revocation log: their access tokens stay valid on other instances until they expire", metadata: [
+                        "families": "\(families.map { $0.prefix(8) })", "error": "\(error)",
+                    ])
+                    return
+                }
+                try? await Task.sleep(for: pause)
+                pause *= 2
+            }
+        }
     }
 
     /// Keeps `list` current until the task is cancelled: revocations announced on the channel are added at once;
