@@ -18,7 +18,17 @@ extension RedisTokenFamilyStore {
             throw SessionStoreError(.unavailable, "unexpected reply to the issue script")
         }
         let evicted = items.dropFirst(2).compactMap(\.string)
-        if !evicted.isEmpty { await recordRevocations(evicted) }
+        if !evicted.isEmpty {
+            // The new family exists: a failure to record the evictions is reported, not thrown. They stay marked, so
+            // the first presentation of one of their tokens records them again.
+            do {
+                try await finishRevocation(evicted, prefix: slotPrefix(identity.tag))
+            } catch {
+                logger.error("token families evicted beyond the per-user limit could not be recorded as revoked yet", metadata: [
+                    "families": "\(evicted.map { $0.prefix(8) })", "error": "\(error)",
+                ])
+            }
+        }
         return RefreshGrant(family: TokenFamily(id: family, user: user, createdAt: Int64(now), expiresAt: Int64(expiry)),
                             refreshToken: token.rawValue)
     }
@@ -47,37 +57,37 @@ extension RedisTokenFamilyStore {
             guard let box = items.count > 5 ? items[5].bytes : nil, let earlier = open(box, under: token) else { return .invalid }
             return .rotated(RefreshGrant(family: family, refreshToken: earlier.rawValue))
         default:
-            await recordRevocations([id])
+            try await finishRevocation([id], prefix: slotPrefix(identity.tag))
             return .reused(family)
         }
     }
 
     public func revoke(refreshToken: String) async throws(SessionStoreError) -> TokenFamily? {
         guard let token = SessionToken(refreshToken), let identity = keyring.identity(of: token) else { return nil }
-        let reply = try await run(TokenScripts.revokeByToken, keys: [slotPrefix(identity.tag) + "r:" + identity.id],
-                                  arguments: [slotPrefix(identity.tag)])
+        let prefix = slotPrefix(identity.tag)
+        let reply = try await run(TokenScripts.markByToken, keys: [prefix + "r:" + identity.id], arguments: [prefix])
         guard let items = reply.array, items.count == 4, let id = items[0].string, let user = items[1].string,
               let created = items[2].int, let expiry = items[3].int else { return nil }
-        await recordRevocations([id])
+        try await finishRevocation([id], prefix: prefix)
         return TokenFamily(id: id, user: user, createdAt: Int64(created), expiresAt: Int64(expiry))
     }
 
     @discardableResult
     public func revokeFamily(_ id: String, ofUser user: String) async throws(SessionStoreError) -> Bool {
-        let reply = try await run(TokenScripts.revokeFamily, keys: [indexKey(user: user)],
-                                  arguments: [slotPrefix(keyring.slotTag(forUser: user)), id, user])
+        let prefix = slotPrefix(keyring.slotTag(forUser: user))
+        let reply = try await run(TokenScripts.markFamily, keys: [indexKey(user: user)], arguments: [prefix, id, user])
         guard reply.int == 1 else { return false }
-        await recordRevocations([id])
+        try await finishRevocation([id], prefix: prefix)
         return true
     }
 
     @discardableResult
-    public func revokeFamilies(ofUser user: String) async throws(SessionStoreError) -> Int {
-        let reply = try await run(TokenScripts.revokeAll, keys: [indexKey(user: user)],
-                                  arguments: [slotPrefix(keyring.slotTag(forUser: user))])
-        let ended = reply.array?.compactMap(\.string) ?? []
-        if !ended.isEmpty { await recordRevocations(ended) }
-        return ended.count
+    public func revokeFamilies(ofUser user: String) async throws(SessionStoreError) -> [String] {
+        let prefix = slotPrefix(keyring.slotTag(forUser: user))
+        let reply = try await run(TokenScripts.markAll, keys: [indexKey(user: user)], arguments: [prefix])
+        let marked = reply.array?.compactMap(\.string) ?? []
+        if !marked.isEmpty { try await finishRevocation(marked, prefix: prefix) }
+        return marked
     }
 
     public func families(ofUser user: String) async throws(SessionStoreError) -> [TokenFamily] {

@@ -6,36 +6,35 @@ import SessionStore
 import SessionTokens
 
 extension RedisTokenFamilyStore {
-    /// Adds families to the revocation log and announces them on the channel (one script on the log's slot),
-    /// retrying for about a second. The families are already ended (their refresh tokens are dead) when this runs:
-    /// if the log stays unreachable, their access tokens remain valid on the other instances until they expire (at
-    /// most the access-token lifetime), so the failure is logged as an error and counted in
-    /// `token_revocations_unrecorded_total` for alerting, and the operation itself still reports what it did.
-    func recordRevocations(_ families: [String]) async {
+    /// The last two steps of a revocation (see ``TokenScripts``): records the marked families in the revocation
+    /// log, retrying for about a second, then ends them. When the log stays unreachable the families stay marked (no
+    /// refresh works; repeating the operation, or presenting one of their tokens, records them again) and this
+    /// throws `.unavailable`: their access tokens are not yet refused by the other instances.
+    func finishRevocation(_ families: [String], prefix: String) async throws(SessionStoreError) {
         let arguments: [any RedisArgument] = [Self.milliseconds(configuration.revocationHorizon), revocationChannel] + families
         var pause: Duration = .milliseconds(100)
         for attempt in 1...4 {
             do {
                 _ = try await run(TokenScripts.recordRevocations, keys: [revocationLogKey], arguments: arguments)
-                return
+                break
             } catch {
-                if attempt == 4 {
+                guard attempt < 4 else {
                     Counter(label: "token_revocations_unrecorded_total").increment(by: families.count)
-                    logger.error("revoked token families could not be recorded in the revocation log: their access tokens stay valid on other instances until they expire", metadata: [
+                    logger.error("revoked token families could not be recorded in the revocation log yet", metadata: [
                         "families": "\(families.map { $0.prefix(8) })", "error": "\(error)",
                     ])
-                    return
+                    throw error
                 }
                 try? await Task.sleep(for: pause)
                 pause *= 2
             }
         }
+        _ = try await run(TokenScripts.end, keys: families.map { prefix + "f:" + $0 }, arguments: [prefix] + families)
     }
 
     /// Keeps `list` current until the task is cancelled: revocations announced on the channel are added at once;
-    /// the log is read every ``pollInterval`` (from a little before the newest revocation seen, so that a message
-    /// lost while the subscription was down is still found), and each successful read marks the list fresh as of
-    /// the moment it was sent.
+    /// the log is read every ``pollInterval`` (see `pollRevocations`), and each read that caught up marks the list
+    /// fresh as of the moment it started.
     public func followRevocations(into list: RevocationList) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [client, revocationChannel] in
@@ -51,31 +50,48 @@ extension RedisTokenFamilyStore {
         }
     }
 
-    /// Reads the revocation log every ``pollInterval`` until cancelled.
+    /// Reads the revocation log every ``pollInterval`` until cancelled, in pages of ``pageSize`` entries, from a
+    /// second before the newest entry seen (stream ids follow the server's clock, which may step back a little after
+    /// a failover; entries read twice are harmless). Each command's deadline leaves the list's staleness bound room.
     private func pollRevocations(into list: RevocationList) async {
-        var cursor: Int64?
-        let overlap: Int64 = 2000
+        var newest: (milliseconds: Int64, sequence: Int64)?
+        let timeout = max(.milliseconds(100), min(.seconds(1), list.maxStaleness - pollInterval))
         while !Task.isCancelled {
-            let sentAt = ContinuousClock.now
-            let from = cursor.map { String($0 - overlap) } ?? "-inf"
+            let startedAt = ContinuousClock.now
+            var start = newest.map { "\(max(0, $0.milliseconds - 1000))-0" } ?? "-"
             do {
-                let reply = try await client.send(RedisCommand("ZRANGEBYSCORE", revocationLogKey, from, "+inf", "WITHSCORES"),
-                                                  timeout: .seconds(1))
-                let items = reply.array ?? []
-                var families: [String] = []
-                families.reserveCapacity(items.count / 2)
-                for index in stride(from: 0, to: items.count - 1, by: 2) {
-                    if let family = items[index].string { families.append(family) }
-                    if let score = items[index + 1].int.map(Int64.init) ?? items[index + 1].string.flatMap(Double.init).map(Int64.init) {
-                        cursor = max(cursor ?? score, score)
+                while true {
+                    let reply = try await client.send(RedisCommand("XRANGE", revocationLogKey, start, "+", "COUNT", String(Self.pageSize)),
+                                                      timeout: timeout)
+                    let entries = reply.array ?? []
+                    var families: [String] = []
+                    for entry in entries {
+                        guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
+                        let fields = parts[1].array ?? []
+                        for index in stride(from: 0, to: fields.count - 1, by: 2) where fields[index].string == "f" {
+                            families += (fields[index + 1].string ?? "").split(separator: ",").map(String.init)
+                        }
+                        if let parsed = Self.streamID(id), newest.map({ parsed > $0 }) ?? true { newest = parsed }
+                        start = "(" + id
                     }
+                    if !families.isEmpty { list.revoke(families) }
+                    if entries.count < Self.pageSize { break }
                 }
-                if !families.isEmpty { list.revoke(families) }
-                list.markFresh(asOf: sentAt)
+                list.markFresh(asOf: startedAt)
             } catch {
                 logger.debug("reading the revocation log failed; retrying", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(until: sentAt + pollInterval)
+            try? await Task.sleep(until: startedAt + pollInterval)
         }
+    }
+
+    /// Entries read per `XRANGE` of the revocation log.
+    static let pageSize = 512
+
+    /// `<milliseconds>-<sequence>`.
+    static func streamID(_ text: String) -> (milliseconds: Int64, sequence: Int64)? {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let milliseconds = Int64(parts[0]), let sequence = Int64(parts[1]) else { return nil }
+        return (milliseconds, sequence)
     }
 }

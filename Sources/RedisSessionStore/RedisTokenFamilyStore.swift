@@ -18,15 +18,17 @@ import SessionTokens
 /// | `tok:{tag}:f:<family>` | hash | user, created, absolute expiry, idle, current and last spent refresh ids, the sealed successor, the refresh ids kept | min(idle, time to absolute expiry) |
 /// | `tok:{tag}:r:<id>` | string | the family id (the token current or spent) | time to the family's absolute expiry |
 /// | `tok:u:{tag}:<index id>` | sorted set | family ids by creation | the longest absolute expiry |
-/// | `tok:revoked` | sorted set | revoked family ids by revocation time (the revocation log) | the revocation horizon |
+/// | `tok:revocations` | stream | entries `f` = revoked family ids (the revocation log), trimmed to the horizon | the revocation horizon |
 ///
 /// **The grace.** When a refresh spends a token, the successor is stored sealed (AES-GCM) under a key derived from
 /// the spent token and the server secret: a second presentation of the spent token within the grace opens it and
 /// gets the same successor, while Redis alone cannot (it never holds the spent token).
 ///
-/// **Revocations** (reuse, logout, eviction) are added to the revocation log and published on the channel
-/// `tok:revoked`; ``followRevocations(into:)`` listens to the channel and polls the log every ``pollInterval`` (the
-/// bound when a message is lost), so every instance's ``RevocationList`` knows within a second.
+/// **Revocations** (reuse, logout, eviction) are marked on the family, added to the revocation log and published on
+/// the channel `tok:revoked`, then the family is ended; ``followRevocations(into:)`` listens to the channel and polls
+/// the log every ``pollInterval`` (the bound when a message is lost), so every instance's ``RevocationList`` knows
+/// within a second. On a Redis Cluster the log is one key, on one primary: while it fails over, the lists go stale
+/// and bearer verification fails closed.
 public final class RedisTokenFamilyStore: TokenFamilyStore {
     public let configuration: TokenFamilyConfiguration
     let client: RedisClient
@@ -72,7 +74,7 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
 
     func slotPrefix(_ tag: String) -> String { "\(keyPrefix):{\(tag)}:" }
     func indexKey(user: String) -> String { "\(keyPrefix):u:{\(keyring.slotTag(forUser: user))}:\(keyring.indexID(forUser: user))" }
-    var revocationLogKey: String { "\(keyPrefix):revoked" }
+    var revocationLogKey: String { "\(keyPrefix):revocations" }
     var revocationChannel: String { "\(keyPrefix):revoked" }
 
     /// Runs a script; failures become `.unavailable` (fail closed).

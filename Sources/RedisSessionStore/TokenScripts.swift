@@ -8,8 +8,14 @@ import HiredisClient
 ///
 /// A family is a hash: `u` user, `c` created ms, `x` absolute expiry ms, `i` idle ms, `ix` its user's index key,
 /// `r` the current refresh id, `p` the id spent last, `w` when it was spent, `s` the successor sealed for the grace,
-/// `k` the ids of the family's refresh keys (the newest ``RedisTokenFamilyStore/keptRefreshIDs``). A refresh key
-/// `r:<id>` holds its family id, spent or not, so that a spent token is recognised as reuse.
+/// `k` the ids of the family's refresh keys (the newest ``RedisTokenFamilyStore/keptRefreshIDs``), and `rv` once it
+/// is being revoked. A refresh key `r:<id>` holds its family id, spent or not, so that a spent token is recognised as
+/// reuse.
+///
+/// **Revocation is three steps**, so that none is lost: a script marks the families (`rv`: no refresh works any
+/// more, and they leave the listing), the revocation log records them (a key of its own slot), and a last script
+/// ends them. A failure between two steps leaves them marked, and the same operation repeated, or any presentation
+/// of one of their refresh tokens, finds them marked and records them again.
 enum TokenScripts {
     private static let prelude = """
         local function now_ms()
@@ -32,7 +38,8 @@ enum TokenScripts {
     private static func script(_ body: String) -> RedisScript { RedisScript(prelude + body) }
 
     /// Starts a family. KEYS[1] user index. ARGV: slot prefix, family id, refresh id, user, absolute ms, idle ms,
-    /// max families. Replies `{now, expiry, evicted family ids…}` (the oldest families beyond the limit, ended).
+    /// max families. Replies `{now, expiry, evicted family ids…}`: the oldest families beyond the limit, marked as
+    /// being revoked and out of the index (the caller records and ends them).
     static let issue = script("""
         local now = now_ms()
         local prefix, fam, rid, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -40,10 +47,12 @@ enum TokenScripts {
         local reply = {now, now + abs}
         local live = {}
         for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          if redis.call('EXISTS', prefix .. 'f:' .. m) == 0 then redis.call('ZREM', KEYS[1], m) else live[#live + 1] = m end
+          local rv = redis.call('HMGET', prefix .. 'f:' .. m, 'u', 'rv')
+          if not rv[1] then redis.call('ZREM', KEYS[1], m) elseif not rv[2] then live[#live + 1] = m end
         end
         for i = 1, #live - max + 1 do
-          end_family(prefix, live[i])
+          redis.call('HSET', prefix .. 'f:' .. live[i], 'rv', '1')
+          redis.call('ZREM', KEYS[1], live[i])
           reply[#reply + 1] = live[i]
         end
         local fkey = prefix .. 'f:' .. fam
@@ -58,19 +67,21 @@ enum TokenScripts {
     /// Presents a refresh token. KEYS[1] its refresh key. ARGV: slot prefix, its id, successor id, sealed
     /// successor, grace ms, refresh ids kept. Replies `{'ok'|'grace'|'reuse', family, user, created, expiry[, sealed]}`
     /// or `{'none'}`: `ok` spent it and stored the successor; `grace` returns the successor sealed when it was spent
-    /// (within the grace); `reuse` ended the family (a spent token after its grace).
+    /// (within the grace); `reuse` marked the family as being revoked (a spent token after its grace, or any token of
+    /// a family already marked: the caller records and ends it).
     static let refresh = script("""
         local now = now_ms()
         local prefix, id = ARGV[1], ARGV[2]
         local fam = redis.call('GET', KEYS[1])
         if not fam then return {'none'} end
         local fkey = prefix .. 'f:' .. fam
-        local f = redis.call('HMGET', fkey, 'u', 'c', 'x', 'i', 'r', 'p', 'w', 's', 'k')
+        local f = redis.call('HMGET', fkey, 'u', 'c', 'x', 'i', 'r', 'p', 'w', 's', 'k', 'rv')
         if not f[1] then
           redis.call('DEL', KEYS[1])
           return {'none'}
         end
         local x, idle = tonumber(f[3]), tonumber(f[4])
+        if f[10] then return {'reuse', fam, f[1], f[2], f[3]} end
         if x <= now then
           end_family(prefix, fam)
           return {'none'}
@@ -92,35 +103,54 @@ enum TokenScripts {
         if f[6] == id and now - tonumber(f[7]) <= tonumber(ARGV[5]) then
           return {'grace', fam, f[1], f[2], f[3], f[8]}
         end
-        end_family(prefix, fam)
+        redis.call('HSET', fkey, 'rv', '1')
         return {'reuse', fam, f[1], f[2], f[3]}
         """)
 
-    /// Revokes the family of a refresh token. KEYS[1] its refresh key. ARGV: slot prefix.
-    /// Replies `{family, user, created, expiry}`, or `{}` when the token designates no live family.
-    static let revokeByToken = script("""
+    /// Marks the family of a refresh token as being revoked. KEYS[1] its refresh key. ARGV: slot prefix.
+    /// Replies `{family, user, created, expiry}`, or `{}` when the token designates no family.
+    static let markByToken = script("""
         local fam = redis.call('GET', KEYS[1])
         if not fam then return {} end
-        local f = redis.call('HMGET', ARGV[1] .. 'f:' .. fam, 'u', 'c', 'x')
-        redis.call('DEL', KEYS[1])
-        if not f[1] then return {} end
-        end_family(ARGV[1], fam)
+        local fkey = ARGV[1] .. 'f:' .. fam
+        local f = redis.call('HMGET', fkey, 'u', 'c', 'x')
+        if not f[1] then
+          redis.call('DEL', KEYS[1])
+          return {}
+        end
+        redis.call('HSET', fkey, 'rv', '1')
         return {fam, f[1], f[2], f[3]}
         """)
 
-    /// Revokes one family of a user. KEYS[1] user index. ARGV: slot prefix, family id, user. Replies 1 or 0.
-    static let revokeFamily = script("""
-        if redis.call('HGET', ARGV[1] .. 'f:' .. ARGV[2], 'u') ~= ARGV[3] then return 0 end
-        return end_family(ARGV[1], ARGV[2])
+    /// Marks one family of a user as being revoked. KEYS[1] user index. ARGV: slot prefix, family id, user.
+    /// Replies 1, or 0 when the user has no such family.
+    static let markFamily = script("""
+        local fkey = ARGV[1] .. 'f:' .. ARGV[2]
+        if redis.call('HGET', fkey, 'u') ~= ARGV[3] then return 0 end
+        redis.call('HSET', fkey, 'rv', '1')
+        return 1
         """)
 
-    /// Revokes every family of a user. KEYS[1] user index. ARGV: slot prefix. Replies the ids of the ended families.
-    static let revokeAll = script("""
-        local ended = {}
+    /// Marks every family of a user as being revoked. KEYS[1] user index. ARGV: slot prefix. Replies their ids.
+    static let markAll = script("""
+        local marked = {}
         for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          if end_family(ARGV[1], m) == 1 then ended[#ended + 1] = m end
+          local fkey = ARGV[1] .. 'f:' .. m
+          if redis.call('EXISTS', fkey) == 1 then
+            redis.call('HSET', fkey, 'rv', '1')
+            marked[#marked + 1] = m
+          else
+            redis.call('ZREM', KEYS[1], m)
+          end
         end
-        redis.call('DEL', KEYS[1])
+        return marked
+        """)
+
+    /// Ends families (already recorded in the revocation log): deletes them, their refresh keys and their index
+    /// entries. KEYS: the families' keys (one slot). ARGV: slot prefix, family ids. Replies how many existed.
+    static let end = script("""
+        local ended = 0
+        for i = 2, #ARGV do ended = ended + end_family(ARGV[1], ARGV[i]) end
         return ended
         """)
 
@@ -129,8 +159,10 @@ enum TokenScripts {
     static let families = script("""
         local reply = {}
         for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          local f = redis.call('HMGET', ARGV[1] .. 'f:' .. m, 'c', 'x')
-          if f[1] then
+          local f = redis.call('HMGET', ARGV[1] .. 'f:' .. m, 'c', 'x', 'rv')
+          if f[3] then
+            -- being revoked: not listed
+          elseif f[1] then
             reply[#reply + 1] = m
             reply[#reply + 1] = f[1]
             reply[#reply + 1] = f[2]
@@ -141,20 +173,19 @@ enum TokenScripts {
         return reply
         """)
 
-    /// Records revoked families in the revocation log and announces them. KEYS[1] the log (a sorted set scored by
-    /// revocation time). ARGV: horizon ms, channel, family ids. Replies the revocation time.
+    /// Records revoked families in the revocation log and announces them. KEYS[1] the log: a stream of entries
+    /// `f` (comma-separated family ids), trimmed to the horizon. ARGV: horizon ms, channel, family ids.
+    /// Replies the entry's id.
     static let recordRevocations = RedisScript("""
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local horizon = tonumber(ARGV[1])
         local fams = {}
-        for i = 3, #ARGV do
-          redis.call('ZADD', KEYS[1], now, ARGV[i])
-          fams[#fams + 1] = ARGV[i]
-        end
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
+        for i = 3, #ARGV do fams[#fams + 1] = ARGV[i] end
+        local joined = table.concat(fams, ',')
+        local id = redis.call('XADD', KEYS[1], 'MINID', '~', now - horizon, '*', 'f', joined)
         redis.call('PEXPIRE', KEYS[1], horizon)
-        redis.call('PUBLISH', ARGV[2], table.concat(fams, ','))
-        return now
+        redis.call('PUBLISH', ARGV[2], joined)
+        return id
         """)
 }

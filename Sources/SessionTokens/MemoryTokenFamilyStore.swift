@@ -123,14 +123,14 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
     }
 
     @discardableResult
-    public func revokeFamilies(ofUser user: String) async throws(SessionStoreError) -> Int {
+    public func revokeFamilies(ofUser user: String) async throws(SessionStoreError) -> [String] {
         let ended = state.withLock { state -> [String] in
             let ids = state.families.values.filter { $0.value.user == user }.map(\.value.id)
             for id in ids { Self.end(&state, id) }
             return ids
         }
         announce(ended)
-        return ended.count
+        return ended
     }
 
     public func families(ofUser user: String) async throws(SessionStoreError) -> [TokenFamily] {

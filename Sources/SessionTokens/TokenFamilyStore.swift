@@ -33,9 +33,9 @@ public protocol TokenFamilyStore: Sendable {
     @discardableResult
     func revokeFamily(_ id: String, ofUser user: String) async throws(SessionStoreError) -> Bool
 
-    /// Revokes every family of a user; returns how many.
+    /// Revokes every family of a user; returns their ids.
     @discardableResult
-    func revokeFamilies(ofUser user: String) async throws(SessionStoreError) -> Int
+    func revokeFamilies(ofUser user: String) async throws(SessionStoreError) -> [String]
 
     /// The live families of a user, oldest first.
     func families(ofUser user: String) async throws(SessionStoreError) -> [TokenFamily]

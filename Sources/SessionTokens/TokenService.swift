@@ -143,7 +143,13 @@ public struct TokenService: Sendable {
     /// Revokes every family of a user (log out everywhere, password change); returns how many.
     @discardableResult
     public func revokeAll(ofUser user: String) async throws(TokenError) -> Int {
-        do { return try await store.revokeFamilies(ofUser: user) } catch { throw TokenError.wrap(error) }
+        do {
+            let ended = try await store.revokeFamilies(ofUser: user)
+            revocations.revoke(ended)
+            return ended.count
+        } catch {
+            throw TokenError.wrap(error)
+        }
     }
 
     /// Keeps this instance's revocation list current until the task is cancelled (run it as a service).

@@ -49,9 +49,7 @@ struct RedisTokenFamilyStoreTests {
             // Written straight into the log, with no message on the channel: as if the message were lost.
             let connection = try await RedisConnection.connect(configuration: .init(url: harness.servers[0].url))
             defer { connection.close() }
-            let time = try await connection.send("TIME").array ?? []
-            let now = (time.first?.int ?? 0) * 1000
-            _ = try await connection.send("ZADD", "tok:revoked", String(now), "lost-family")
+            _ = try await connection.send("XADD", "tok:revocations", "*", "f", "lost-family")
             let took = await waitUntil(within: .seconds(1)) { list.status(of: "lost-family") == .revoked }
             #expect(took != nil, "the poll did not find the revocation within 1 s")
         }
@@ -83,6 +81,47 @@ struct RedisTokenFamilyStoreTests {
             } catch let error as SessionStoreError {
                 #expect(error.code == .unavailable)
             }
+        }
+    }
+
+    @Test("a revocation the log cannot record yet is not lost: the family stays marked and the retry records it")
+    func unrecordedRevocationIsRetried() async throws {
+        try await withTokenStore(.redis) { harness in
+            let list = RevocationList(horizon: .seconds(20), maxStaleness: .seconds(1))
+            let follower = Task { await harness.store.followRevocations(into: list) }
+            defer { follower.cancel() }
+            #expect(await waitUntil(within: .seconds(2)) { list.isFresh } != nil)
+            let grant = try await harness.store.issue(user: "alice")
+            let connection = try await RedisConnection.connect(configuration: .init(url: harness.servers[0].url))
+            defer { connection.close() }
+            // The log's key holds a string: every write to the log fails (WRONGTYPE), as if its node were down.
+            _ = try await connection.send("DEL", "tok:revocations")
+            _ = try await connection.send("SET", "tok:revocations", "in the way")
+            await #expect(throws: SessionStoreError.self) { try await harness.store.revokeFamily(grant.family.id, ofUser: "alice") }
+            // Marked: no refresh works (a refresh is taken for reuse, whose recording fails the same way), and the
+            // family is no longer listed …
+            await #expect(throws: SessionStoreError.self) { try await harness.store.refresh(grant.refreshToken) }
+            #expect(try await harness.store.families(ofUser: "alice").isEmpty)
+            // … and once the log works again, repeating the operation records it and every instance learns it.
+            _ = try await connection.send("DEL", "tok:revocations")
+            #expect(try await harness.store.revokeFamilies(ofUser: "alice") == [grant.family.id])
+            #expect(await waitUntil(within: .seconds(1)) { list.status(of: grant.family.id) == .revoked } != nil)
+        }
+    }
+
+    @Test("a new instance reads a long revocation log page by page before it vouches for any token")
+    func longLogIsPaged() async throws {
+        try await withTokenStore(.redis) { harness in
+            let connection = try await RedisConnection.connect(configuration: .init(url: harness.servers[0].url))
+            defer { connection.close() }
+            let count = 1041  // more than two pages of 512
+            _ = try await connection.pipeline((0..<count).map { RedisCommand("XADD", "tok:revocations", "*", "f", "family-\($0)") })
+            let list = RevocationList(horizon: .seconds(20), maxStaleness: .seconds(1))
+            let follower = Task { await harness.store.followRevocations(into: list) }
+            defer { follower.cancel() }
+            #expect(await waitUntil(within: .seconds(2)) { list.isFresh } != nil)
+            #expect(list.count == count)
+            #expect(list.status(of: "family-0") == .revoked && list.status(of: "family-\(count - 1)") == .revoked)
         }
     }
 }
