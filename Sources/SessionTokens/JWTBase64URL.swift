@@ -6,7 +6,9 @@ import SessionStore
 ///
 /// Decoding refuses `=`, any character outside the alphabet, a length of 1 modulo 4, and non-canonical text
 /// (unused trailing bits that are not zero), so that each byte string has exactly one accepted encoding: a
-/// token cannot be altered without changing the bytes it stands for.
+/// token cannot be altered without changing the bytes it stands for. (The signature bytes themselves may have two
+/// valid forms: ECDSA accepts both `s` and `n − s`, so an ES256 token has a second valid text. Nothing here relies
+/// on a token having one text: the verified-token cache only ever holds texts that verified.)
 enum JWTBase64URL {
     private static let values: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)

@@ -15,7 +15,9 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
         var spent: [UInt8]?
         var spentAt: Int64 = 0
         var successor: String?
-        var spentTokens: Set<[UInt8]> = []
+        /// The digests of the family's refresh tokens, oldest first: the newest ``MemoryTokenFamilyStore/keptTokens``
+        /// (as the Redis store keeps them), so that reuse of any of them is recognised.
+        var spentTokens: [[UInt8]] = []
     }
 
     private struct State {
@@ -26,6 +28,8 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
     }
 
     public let configuration: TokenFamilyConfiguration
+    /// Refresh tokens a family keeps (current and spent), as the Redis store does.
+    static let keptTokens = 64
     private let state = Mutex(State())
     private let clock: @Sendable () -> Int64
 
@@ -83,7 +87,8 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
                 family.spentAt = now
                 family.successor = successor.rawValue
                 family.current = next
-                family.spentTokens.insert(next)
+                family.spentTokens.append(next)
+                if family.spentTokens.count > Self.keptTokens { state.tokens.removeValue(forKey: family.spentTokens.removeFirst()) }
                 family.idleExpiry = min(now + idle, family.value.expiresAt)
                 state.families[id] = family
                 state.tokens[next] = id

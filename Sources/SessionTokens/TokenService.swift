@@ -11,12 +11,14 @@ import SessionStore
 /// - ``issue(user:)`` starts a family (a login) and returns an access token and the family's first refresh token.
 /// - ``refresh(_:)`` spends a refresh token for a new pair; reuse of a spent one revokes the family.
 /// - ``verify(_:)`` checks an access token with **no store round trip**: the signature and claims, then the
-///   instance's ``RevocationList``, which ``followRevocations()`` keeps current. A revoked family's tokens are
-///   refused on every instance within the list's `maxStaleness` (1 s); a list that cannot be kept current fails
-///   closed (``TokenError/unavailable(_:)``).
+///   instance's ``RevocationList``, which ``followRevocations()`` keeps current. A revocation recorded by the store
+///   is honoured on every instance within the list's `maxStaleness` (1 s); a list that cannot be kept current fails
+///   closed (``TokenError/unavailable(_:)``). A revocation the store cannot record (Redis unreachable) fails with
+///   ``TokenError/unavailable(_:)`` and leaves the family marked, so that repeating it completes it.
 ///
 /// ```swift
-/// let tokens = TokenService(store: families, codec: codec)
+/// let tokens = try TokenService(store: families, codec: codec)
+/// // run `tokens` as a Service beside the app (it follows the revocations; until then verify fails closed)
 /// let pair = try await tokens.issue(user: "alice")        // POST /token
 /// let claims = try tokens.verify(pair.accessToken)        // every bearer request
 /// let next = try await tokens.refresh(pair.refreshToken)  // POST /token/refresh
@@ -36,13 +38,23 @@ public struct TokenService: Sendable {
     /// - Parameters:
     ///   - store: the refresh-token families.
     ///   - codec: the access-token keys and checks.
-    ///   - accessTokenLifetime: default 5 minutes; at most the store's revocation horizon minus the leeway.
+    ///   - accessTokenLifetime: default 5 minutes; whole seconds, at least 1 s, and at most the store's
+    ///     ``TokenFamilyConfiguration/revocationHorizon`` minus the codec's leeway (a revocation must be remembered
+    ///     until every access token of the family has expired).
     ///   - maxStaleness: how old the revocation list may be before verification fails closed. Default: 1 s.
     ///   - logger: never sees a token (only short fingerprints).
+    /// - Throws: ``SessionStoreError`` `.invalidConfiguration` when the lifetime is outside those bounds.
     public init(
         store: any TokenFamilyStore, codec: AccessTokenCodec, accessTokenLifetime: Duration = .seconds(300),
         maxStaleness: Duration = .seconds(1), logger: Logger = Logger(label: "tokens")
-    ) {
+    ) throws(SessionStoreError) {
+        guard accessTokenLifetime >= .seconds(1) else {
+            throw SessionStoreError(.invalidConfiguration, "the access-token lifetime must be at least 1 s")
+        }
+        guard accessTokenLifetime + codec.configuration.leeway <= store.configuration.revocationHorizon else {
+            throw SessionStoreError(.invalidConfiguration,
+                                    "the access-token lifetime plus the leeway (\(accessTokenLifetime + codec.configuration.leeway)) exceeds the store's revocation horizon (\(store.configuration.revocationHorizon)): revocations would be forgotten before the tokens expire")
+        }
         self.store = store
         self.codec = codec
         self.accessTokenLifetime = accessTokenLifetime
@@ -58,6 +70,9 @@ public struct TokenService: Sendable {
         public let expiresIn: Int
         /// The refresh token.
         public let refreshToken: String
+        /// When the refresh token's family ends (its absolute expiry), in milliseconds since 1970: e.g. a cookie's
+        /// `Max-Age`.
+        public let refreshTokenExpiresAt: Int64
         /// The access token's claims (`sid` is the family).
         public let claims: AccessTokenClaims
     }
@@ -164,7 +179,8 @@ public struct TokenService: Sendable {
         let claims = AccessTokenClaims(
             issuer: codec.configuration.issuer, audience: codec.configuration.audience, subject: grant.family.user,
             issuedAt: now, notBefore: now, expiresAt: now + lifetime, tokenID: Self.newTokenID(), family: grant.family.id)
-        return TokenPair(accessToken: codec.sign(claims), expiresIn: Int(lifetime), refreshToken: grant.refreshToken, claims: claims)
+        return TokenPair(accessToken: codec.sign(claims), expiresIn: Int(lifetime), refreshToken: grant.refreshToken,
+                         refreshTokenExpiresAt: grant.family.expiresAt, claims: claims)
     }
 
     /// A `jti`: 96 bits from the CSPRNG.

@@ -20,6 +20,7 @@ extension ServerApp {
                             body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
         }
         router.post("/token") { request, context in
+            try checkBrowserRequest(request, settings: settings)
             let credentials: LoginRequest
             do {
                 credentials = try await request.decode(as: LoginRequest.self, context: context)
@@ -33,20 +34,28 @@ extension ServerApp {
                                      settings: settings)
         }
         router.post("/token/refresh") { request, context in
+            try checkBrowserRequest(request, settings: settings)
             var presented: String?
             if let body = try? await request.decode(as: RefreshRequest.self, context: context) { presented = body.refresh_token }
             if let cookie = settings.refreshTokenCookie {
                 let values = CookieHeader.sessionTokens(named: cookie.name, in: request.headers[values: .cookie])
                 if presented == nil, values.count == 1 { presented = values[0] }
             }
-            guard let presented else { throw APIError.invalidGrant }
-            return try tokenResponse(try await issue { () async throws(TokenError) in try await tokens.refresh(presented) },
-                                     settings: settings)
+            guard let presented else { return invalidGrant(settings: settings) }
+            let pair: TokenService.TokenPair
+            do {
+                pair = try await issue { () async throws(TokenError) in try await tokens.refresh(presented) }
+            } catch let error as APIError where error.message == APIError.invalidGrant.message {
+                return invalidGrant(settings: settings)
+            }
+            return try tokenResponse(pair, settings: settings)
         }
         router.post("/token/revoke") { request, context in
+            try checkBrowserRequest(request, settings: settings)
             var token = (try? await request.decode(as: RevokeRequest.self, context: context))?.token
             if token == nil, let cookie = settings.refreshTokenCookie {
-                token = CookieHeader.sessionTokens(named: cookie.name, in: request.headers[values: .cookie]).first
+                let values = CookieHeader.sessionTokens(named: cookie.name, in: request.headers[values: .cookie])
+                if values.count == 1 { token = values[0] }
             }
             // RFC 7009 §2.2: 200 whatever the token (unknown, malformed, already revoked, or none at all).
             do {
@@ -84,6 +93,31 @@ extension ServerApp {
         }
     }
 
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+
+    /// In browser mode the token routes read and set a cookie, so they must not be reachable from another site: the
+    /// body must be `application/json` (which a cross-site form cannot send, and a cross-site script cannot without
+    /// a CORS preflight, never granted here), and `Sec-Fetch-Site: cross-site` is refused (403). Native clients (the
+    /// default mode: no cookie) are not restricted.
+    static func checkBrowserRequest(_ request: Request, settings: ServerSettings) throws {
+        guard settings.refreshTokenCookie != nil else { return }
+        if request.headers[values: secFetchSite].contains(where: { $0.lowercased() == "cross-site" }) {
+            throw APIError(.forbidden, message: "cross-site token request")
+        }
+        let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard contentType == "application/json" else {
+            throw APIError(.unsupportedMediaType, message: "expected Content-Type: application/json")
+        }
+    }
+
+    /// `401 {"error":"invalid_grant"}`, clearing the refresh cookie in browser mode.
+    static func invalidGrant(settings: ServerSettings) -> Response {
+        var response = Response(status: .unauthorized, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
+        if let cookie = settings.refreshTokenCookie { response.headers.append(HTTPField(name: .setCookie, value: cookie.setCookie(nil, maxAge: 0))) }
+        return response
+    }
+
     /// `POST /token/from-session` inside the sessions middleware (CSRF-checked): the logged-in user of the cookie
     /// session gets a token pair. The family is recorded in the session, so that logging out of the session revokes
     /// it (``revokeSessionFamilies(_:settings:)``).
@@ -93,13 +127,22 @@ extension ServerApp {
             let pair = try await issue { () async throws(TokenError) in try await settings.tokens.issue(user: session.user!) }
             var families = try await context.sessions.get(sessionFamiliesAttribute, as: [String].self) ?? []
             families.append(pair.claims.family)
-            try await context.sessions.set(sessionFamiliesAttribute, to: Array(families.suffix(16)))
+            // At most the newest 16 per session: an older one leaves the list revoked, never silently orphaned.
+            while families.count > maximumFamiliesPerSession {
+                let dropped = families.removeFirst()
+                do { try await settings.tokens.revokeFamily(dropped, ofUser: session.user!) } catch {
+                    throw APIError(.serviceUnavailable, message: "token store unavailable")
+                }
+            }
+            try await context.sessions.set(sessionFamiliesAttribute, to: families)
             return try tokenResponse(pair, settings: settings)
         }
     }
 
     /// The session attribute listing the token families minted from the session.
     static let sessionFamiliesAttribute = "tokenFamilies"
+    /// How many minted families a session keeps (and revokes at its logout).
+    static let maximumFamiliesPerSession = 16
 
     /// Revokes the families minted from the current session (before its logout).
     static func revokeSessionFamilies(_ context: ServerContext, settings: ServerSettings) async throws {
@@ -138,7 +181,8 @@ extension ServerApp {
         var response = writer.response()
         response.headers[.cacheControl] = "no-store"
         if let cookie {
-            let maxAge = settings.tokens.store.configuration.absoluteLifetime.components.seconds
+            // The cookie lives as long as its family can: the time left to the family's absolute expiry.
+            let maxAge = max(0, (pair.refreshTokenExpiresAt - Int64(Date().timeIntervalSince1970 * 1000)) / 1000)
             response.headers.append(HTTPField(name: .setCookie, value: cookie.setCookie(pair.refreshToken, maxAge: maxAge)))
         }
         return response

@@ -140,7 +140,7 @@ struct SessionServer: AsyncParsableCommand {
             configuration: options.sessionConfiguration, tokenFamilies: options.tokens.families,
             eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "session-server.store")
         )
-        let tokens = TokenService(store: backend.tokenStore, codec: options.tokens.codec,
+        let tokens = try TokenService(store: backend.tokenStore, codec: options.tokens.codec,
                                   accessTokenLifetime: options.tokens.accessTokenLifetime, logger: Logger(label: "session-server.tokens"))
         let settings = ServerSettings(
             instanceID: options.instanceID,

@@ -55,7 +55,9 @@ struct TokenOptions {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw ValidationError("cannot read the signing key file \(file)")
         }
-        let blocks = pemBlocks(text)
+        // Private keys only: `openssl ecparam -genkey` writes an `EC PARAMETERS` block first, and a file may hold
+        // public keys or certificates beside the keys.
+        let blocks = pemBlocks(text).filter { $0.hasPrefix("-----BEGIN PRIVATE KEY-----") || $0.hasPrefix("-----BEGIN EC PRIVATE KEY-----") }
         guard let first = blocks.first else { throw ValidationError("no PEM private key in \(file)") }
         do throws(AccessTokenError) {
             let signing = try JWTSigningKey(pem: first)

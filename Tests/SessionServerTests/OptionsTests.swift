@@ -180,7 +180,10 @@ import Testing
         }
         // A PEM file: the first key signs (ES256 here), a second one only verifies.
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("jwt-\(UUID().uuidString).pem").path
-        try (P256.Signing.PrivateKey().pemRepresentation + "\n" + P256.Signing.PrivateKey().pemRepresentation)
+        // (`openssl ecparam -genkey` writes an EC PARAMETERS block first: skipped, as is a public key.)
+        let parameters = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+        let signing = P256.Signing.PrivateKey()
+        try (parameters + signing.pemRepresentation + "\n" + signing.publicKey.pemRepresentation + "\n" + P256.Signing.PrivateKey().pemRepresentation)
             .write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let pem = try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_DEMO_PASSWORD": "pw", "SESSION_JWT_SIGNING_KEY_FILE": file])

@@ -36,7 +36,7 @@ struct TestServer {
     static func memoryTokens(keyring: SessionKeyring = .ephemeral(), families: TokenFamilyConfiguration = .init()) throws -> TokenService {
         let codec = try AccessTokenCodec(keys: JWTKeySet.derived(from: keyring),
                                          configuration: .init(issuer: "session-server", audience: "session-api"))
-        return TokenService(store: try MemoryTokenFamilyStore(configuration: families), codec: codec)
+        return try TokenService(store: try MemoryTokenFamilyStore(configuration: families), codec: codec)
     }
 
     func app(healthCheck: @escaping @Sendable () async -> Bool = { true }) throws -> some ApplicationProtocol {

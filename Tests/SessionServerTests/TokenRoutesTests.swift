@@ -86,9 +86,28 @@ import Testing
             #expect(cookie.hasPrefix("__Host-rt="))
             for attribute in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] { #expect(cookie.contains(attribute), "\(attribute)") }
             let value = String(cookie.split(separator: ";")[0].dropFirst("__Host-rt=".count))
+            let maxAge = cookie.split(separator: ";").compactMap { part -> Int? in
+                let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=")
+                return pair.count == 2 && pair[0] == "Max-Age" ? Int(pair[1]) : nil
+            }.first
+            #expect(maxAge.map { $0 > 0 && $0 <= 720 * 3600 } == true, "the cookie lives as long as its family")
             let refreshed = try await post(client, "/token/refresh", "{}", headers: [.cookie: "__Host-rt=\(value)"])
             #expect(refreshed.status == .ok)
             #expect(refreshed.headers[values: .setCookie].first?.hasPrefix("__Host-rt=") == true)
+
+            // Cross-site requests cannot reach the cookie-setting routes: not as a form, not with Sec-Fetch-Site.
+            let form = try await client.execute(uri: "/token", method: .post, headers: [.contentType: "text/plain"],
+                                                body: ByteBuffer(string: #"{"username":"alice","password":"\#(server.password)"}"#))
+            #expect(form.status == .unsupportedMediaType)
+            let crossSite = try await post(client, "/token/refresh", "{}",
+                                           headers: [.cookie: "__Host-rt=\(value)", HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            #expect(crossSite.status == .forbidden)
+            // A spent cookie token (after the grace it would be reuse; here the family is revoked first) is refused,
+            // and the cookie cleared.
+            _ = try await post(client, "/token/revoke", "{}", headers: [.cookie: "__Host-rt=\(value)"])
+            let refused = try await post(client, "/token/refresh", "{}", headers: [.cookie: "__Host-rt=\(value)"])
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers[values: .setCookie].first?.contains("Max-Age=0") == true)
         }
     }
 
