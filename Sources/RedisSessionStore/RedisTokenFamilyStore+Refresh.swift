@@ -40,7 +40,7 @@ extension RedisTokenFamilyStore {
         let sealed = seal(successor, under: token)
         let reply = try await run(TokenScripts.refresh, keys: [slotPrefix(identity.tag) + "r:" + identity.id], arguments: [
             slotPrefix(identity.tag), identity.id, successorID, sealed, Self.milliseconds(configuration.grace), Self.keptRefreshIDs,
-        ])
+        ], revoking: true)
         guard let items = reply.array, let kind = items.first?.string else {
             throw SessionStoreError(.unavailable, "unexpected reply to the refresh script")
         }
@@ -65,7 +65,7 @@ extension RedisTokenFamilyStore {
     public func revoke(refreshToken: String) async throws(SessionStoreError) -> TokenFamily? {
         guard let token = SessionToken(refreshToken), let identity = keyring.identity(of: token) else { return nil }
         let prefix = slotPrefix(identity.tag)
-        let reply = try await run(TokenScripts.markByToken, keys: [prefix + "r:" + identity.id], arguments: [prefix])
+        let reply = try await run(TokenScripts.markByToken, keys: [prefix + "r:" + identity.id], arguments: [prefix], revoking: true)
         guard let items = reply.array, items.count == 4, let id = items[0].string, let user = items[1].string,
               let created = items[2].int, let expiry = items[3].int else { return nil }
         try await finishRevocation([id], prefix: prefix)
@@ -75,7 +75,7 @@ extension RedisTokenFamilyStore {
     @discardableResult
     public func revokeFamily(_ id: String, ofUser user: String) async throws(SessionStoreError) -> Bool {
         let prefix = slotPrefix(keyring.slotTag(forUser: user))
-        let reply = try await run(TokenScripts.markFamily, keys: [indexKey(user: user)], arguments: [prefix, id, user])
+        let reply = try await run(TokenScripts.markFamily, keys: [indexKey(user: user)], arguments: [prefix, id, user], revoking: true)
         guard reply.int == 1 else { return false }
         try await finishRevocation([id], prefix: prefix)
         return true
@@ -84,7 +84,7 @@ extension RedisTokenFamilyStore {
     @discardableResult
     public func revokeFamilies(ofUser user: String) async throws(SessionStoreError) -> [String] {
         let prefix = slotPrefix(keyring.slotTag(forUser: user))
-        let reply = try await run(TokenScripts.markAll, keys: [indexKey(user: user)], arguments: [prefix])
+        let reply = try await run(TokenScripts.markAll, keys: [indexKey(user: user)], arguments: [prefix], revoking: true)
         let marked = reply.array?.compactMap(\.string) ?? []
         if !marked.isEmpty { try await finishRevocation(marked, prefix: prefix) }
         return marked

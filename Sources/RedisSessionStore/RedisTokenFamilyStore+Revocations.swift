@@ -15,7 +15,7 @@ extension RedisTokenFamilyStore {
         var pause: Duration = .milliseconds(100)
         for attempt in 1...4 {
             do {
-                _ = try await run(TokenScripts.recordRevocations, keys: [revocationLogKey], arguments: arguments)
+                _ = try await run(TokenScripts.recordRevocations, keys: [revocationLogKey], arguments: arguments, revoking: true)
                 break
             } catch {
                 guard attempt < 4 else {
@@ -29,7 +29,7 @@ extension RedisTokenFamilyStore {
                 pause *= 2
             }
         }
-        _ = try await run(TokenScripts.end, keys: families.map { prefix + "f:" + $0 }, arguments: [prefix] + families)
+        _ = try await run(TokenScripts.end, keys: families.map { prefix + "f:" + $0 }, arguments: [prefix] + families, revoking: true)
     }
 
     /// Keeps `list` current until the task is cancelled: revocations announced on the channel are added at once;

@@ -37,6 +37,8 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
     let logger: Logger
     /// How often ``followRevocations(into:)`` reads the revocation log.
     public let pollInterval: Duration
+    /// When set, rotations and every step of a revocation wait for replicas to confirm them (as the session store's).
+    public let durableRevocation: RedisSessionStore.DurableRevocation?
     /// The key that seals successors for the grace, per secret version (see `sealingKey(for:)`).
     let sealingKeys: [UInt8: SymmetricKey]
     /// A family keeps the keys of its newest refresh ids, so that reuse of any of them is recognised.
@@ -50,12 +52,20 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
     ///   - keyPrefix: the prefix of every key and of the channel. Default: `tok`.
     ///   - pollInterval: how often the revocation log is read (the bound of the revocation window when a Pub/Sub
     ///     message is lost). Default: 200 ms.
+    ///   - durableRevocation: when set, refreshes (which spend a token) and every step of a revocation wait until
+    ///     replicas confirm them (`WAIT`), so that a failover cannot bring back a spent token or a revoked family.
+    ///     Default: `nil`.
     ///   - logger: never sees a token.
     /// - Throws: ``SessionStoreError`` `.invalidConfiguration`.
     public init(
         client: RedisClient, keyring: SessionKeyring, configuration: TokenFamilyConfiguration = .init(), keyPrefix: String = "tok",
-        pollInterval: Duration = .milliseconds(200), logger: Logger = Logger(label: "tokens")
+        pollInterval: Duration = .milliseconds(200), durableRevocation: RedisSessionStore.DurableRevocation? = nil,
+        logger: Logger = Logger(label: "tokens")
     ) throws(SessionStoreError) {
+        if let durable = durableRevocation, durable.replicas < 1 || durable.timeout <= .zero {
+            throw SessionStoreError(.invalidConfiguration, "durable revocation needs at least 1 replica and a positive timeout")
+        }
+        self.durableRevocation = durableRevocation
         try configuration.validate()
         guard !keyPrefix.isEmpty, !keyPrefix.contains("{") else {
             throw SessionStoreError(.invalidConfiguration, "the key prefix must be non-empty and contain no '{'")
@@ -77,10 +87,20 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
     var revocationLogKey: String { "\(keyPrefix):revocations" }
     var revocationChannel: String { "\(keyPrefix):revoked" }
 
-    /// Runs a script; failures become `.unavailable` (fail closed).
-    func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(SessionStoreError) -> RedisReply {
+    /// Runs a script; failures become `.unavailable` (fail closed). With `revoking` and ``durableRevocation`` set,
+    /// waits for the replicas to confirm it (see `RedisSessionStore.DurableRevocation`); an unconfirmed write is
+    /// logged and counted, not failed.
+    func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], revoking: Bool = false) async throws(SessionStoreError) -> RedisReply {
         do {
-            return try await client.run(script, keys: keys, arguments: arguments)
+            guard revoking, let durable = durableRevocation else { return try await client.run(script, keys: keys, arguments: arguments) }
+            let (reply, confirmed) = try await client.run(script, keys: keys, arguments: arguments, confirmedBy: durable.replicas, within: durable.timeout)
+            if confirmed < durable.replicas {
+                SessionMetrics.revocationUnconfirmed()
+                logger.warning("a token revocation or rotation was not confirmed by the replicas in time; a failover now could undo it", metadata: [
+                    "confirmed": "\(confirmed)", "wanted": "\(durable.replicas)",
+                ])
+            }
+            return reply
         } catch {
             throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
         }

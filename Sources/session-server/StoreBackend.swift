@@ -64,8 +64,9 @@ struct StoreBackend: Sendable {
                                  logger: Logger(label: "session-server.redis"))
         let store = try RedisSessionStore(redis: client, keyring: keyring, configuration: .init(
             sessions: configuration, durableRevocation: durableRevocation ? .init(replicas: 1, timeout: .milliseconds(100)) : nil), logger: logger)
-        let tokenStore = try RedisTokenFamilyStore(client: client, keyring: keyring, configuration: tokenFamilies,
-                                                   logger: Logger(label: "session-server.tokens"))
+        let tokenStore = try RedisTokenFamilyStore(
+            client: client, keyring: keyring, configuration: tokenFamilies,
+            durableRevocation: durableRevocation ? .init(replicas: 1, timeout: .milliseconds(100)) : nil, logger: Logger(label: "session-server.tokens"))
         let description = embedded.map { "embedded redis-server \($0.url)" } ?? "redis \(Self.redacted(url))"
         return StoreBackend(store: store, tokenStore: tokenStore, client: client, embedded: embedded, description: description)
     }

@@ -124,4 +124,18 @@ struct RedisTokenFamilyStoreTests {
             #expect(list.status(of: "family-0") == .revoked && list.status(of: "family-\(count - 1)") == .revoked)
         }
     }
+
+    @Test("with durable revocation and no replica to confirm, refreshes and revocations still succeed, after the wait")
+    func durableRevocationWithoutReplica() async throws {
+        try await withTokenStore(.redis, durableRevocation: .init(replicas: 1, timeout: .milliseconds(50))) { harness in
+            let grant = try await harness.store.issue(user: "alice")
+            let started = ContinuousClock.now
+            guard case .rotated = try await harness.store.refresh(grant.refreshToken) else {
+                Issue.record("no rotation")
+                return
+            }
+            #expect(ContinuousClock.now - started >= .milliseconds(50), "the refresh waited for the replica")
+            #expect(try await harness.store.revokeFamily(grant.family.id, ofUser: "alice"))
+        }
+    }
 }

@@ -31,6 +31,7 @@ struct TokenStoreHarness: Sendable {
 
 func withTokenStore(
     _ kind: TokenStoreKind, configuration: TokenFamilyConfiguration = testFamilyConfiguration(),
+    durableRevocation: RedisSessionStore.DurableRevocation? = nil,
     _ body: @Sendable (TokenStoreHarness) async throws -> Void
 ) async throws {
     switch kind {
@@ -38,18 +39,20 @@ func withTokenStore(
         try await body(TokenStoreHarness(store: try MemoryTokenFamilyStore(configuration: configuration), kind: kind, servers: [], client: nil))
     case .redis:
         let server = try await RedisServerProcess.start()
-        try await withRedisTokenStore(url: server.url, servers: [server], kind: kind, configuration: configuration, body)
+        try await withRedisTokenStore(url: server.url, servers: [server], kind: kind, configuration: configuration,
+                                      durableRevocation: durableRevocation, body)
         await server.stop()
     case .cluster:
         let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 0)
-        try await withRedisTokenStore(url: cluster.url, servers: cluster.nodes, kind: kind, configuration: configuration, body)
+        try await withRedisTokenStore(url: cluster.url, servers: cluster.nodes, kind: kind, configuration: configuration,
+                                      durableRevocation: durableRevocation, body)
         await cluster.stop()
     }
 }
 
 private func withRedisTokenStore(
     url: String, servers: [RedisServerProcess], kind: TokenStoreKind, configuration: TokenFamilyConfiguration,
-    _ body: @Sendable (TokenStoreHarness) async throws -> Void
+    durableRevocation: RedisSessionStore.DurableRevocation?, _ body: @Sendable (TokenStoreHarness) async throws -> Void
 ) async throws {
     var clientConfiguration = try RedisClientConfiguration(url: url)
     clientConfiguration.pool.connections = .init(minimum: 2, maximum: 4)
@@ -60,7 +63,8 @@ private func withRedisTokenStore(
         client.shutdown()
         runner.cancel()
     }
-    let store = try RedisTokenFamilyStore(client: client, keyring: .ephemeral(), configuration: configuration, pollInterval: .milliseconds(100))
+    let store = try RedisTokenFamilyStore(client: client, keyring: .ephemeral(), configuration: configuration, pollInterval: .milliseconds(100),
+                                           durableRevocation: durableRevocation)
     try await body(TokenStoreHarness(store: store, kind: kind, servers: servers, client: client))
     client.shutdown()
     _ = try? await runner.value
