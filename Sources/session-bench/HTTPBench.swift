@@ -108,7 +108,7 @@ struct HTTPBench: AsyncParsableCommand {
     var refreshGrace = BenchDuration(argument: "2s")!
 
     @Option(help: "Token families the tokens workload keeps in flight at once per account (0: no cap): below the server's per-user limit of families (100), beyond which it revokes the oldest.")
-    var familiesPerUser = 90
+    var familiesPerUser = 80
 
     @Option(help: "Time given to each side of each comparison of `all` and `tokens` (default: max(5s, duration/2)).")
     var compareDuration: BenchDuration?
@@ -127,6 +127,14 @@ struct HTTPBench: AsyncParsableCommand {
         }
         guard duration.duration > .zero else { throw ValidationError("--duration must be positive") }
         if workload != .ping { _ = try credentials() }
+        if workload == .tokens {
+            // The comparisons' bearer tokens are issued once, before them: they must not expire meanwhile (session-server's
+            // access tokens live 5 minutes).
+            let side = compareDuration?.duration ?? max(.seconds(5), duration.duration / 2)
+            guard side * 2 <= .seconds(240) else {
+                throw ValidationError("tokens: each comparison lasts 2 x --compare-duration (default duration/2), at most 4 minutes, so that the access tokens issued before it do not expire")
+            }
+        }
     }
 
     /// The logins the virtual users take in turn.

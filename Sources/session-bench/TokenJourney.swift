@@ -94,8 +94,9 @@ final class TokenChain: Sendable {
     enum Claim {
         /// Refresh with this token, then ``release(_:broken:)``.
         case refresh(String)
-        /// The chain was refused: issue a new family (untimed), then ``release(_:broken:)``.
-        case reissue
+        /// The chain was refused: revoke its family through this last known refresh token and issue a new family
+        /// (untimed, so that no stale family counts against the account's limit), then ``release(_:broken:)``.
+        case reissue(String)
         /// Another user is refreshing it.
         case busy
     }
@@ -116,7 +117,7 @@ final class TokenChain: Sendable {
         state.withLock { state in
             if state.busy { return .busy }
             state.busy = true
-            return state.broken ? .reissue : .refresh(state.refresh)
+            return state.broken ? .reissue(state.refresh) : .refresh(state.refresh)
         }
     }
 

@@ -292,7 +292,10 @@ extension VirtualUser {
         case .busy:
             try? await Task.sleep(for: .milliseconds(1))
             return .idle
-        case .reissue:
+        case .reissue(let last):
+            if let body = try? JSONEncoder().encode(RevokeBody(token: last)) {
+                _ = try? await context.target.send(.POST, "/token/revoke", json: Array(body))
+            }
             let pair = try? await issueToken(context: context)
             chain.release(pair, broken: pair == nil)
             if pair == nil { try? await Task.sleep(for: .milliseconds(10)) }
