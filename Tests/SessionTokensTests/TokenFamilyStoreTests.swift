@@ -50,7 +50,7 @@ struct TokenFamilyStoreTests {
         try await withTokenStore(kind) { harness in
             let first = try await harness.store.issue(user: "alice")
             let second = try grant(try await harness.store.refresh(first.refreshToken))
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(1300))  // past the 1 s grace
             guard case .reused(let family) = try await harness.store.refresh(first.refreshToken) else {
                 Issue.record("reuse was not detected")
                 return
@@ -116,14 +116,14 @@ struct TokenFamilyStoreTests {
 
     @Test("a family ends at its absolute lifetime, refreshes or not", arguments: [TokenStoreKind.memory, .redis])
     func absoluteLifetime(kind: TokenStoreKind) async throws {
-        let configuration = TokenFamilyConfiguration(absoluteLifetime: .milliseconds(1200), idleLifetime: .seconds(10), grace: .zero)
+        let configuration = TokenFamilyConfiguration(absoluteLifetime: .seconds(2), idleLifetime: .seconds(10), grace: .zero)
         try await withTokenStore(kind, configuration: configuration) { harness in
             var grant = try await harness.store.issue(user: "alice")
             for _ in 0..<3 {
                 try await Task.sleep(for: .milliseconds(250))
                 grant = try self.grant(try await harness.store.refresh(grant.refreshToken))
             }
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(1500))
             guard case .invalid = try await harness.store.refresh(grant.refreshToken) else {
                 Issue.record("the family outlived its absolute lifetime")
                 return
@@ -133,14 +133,14 @@ struct TokenFamilyStoreTests {
 
     @Test("a family ends after its idle lifetime without a refresh", arguments: [TokenStoreKind.memory, .redis])
     func idleLifetime(kind: TokenStoreKind) async throws {
-        let configuration = TokenFamilyConfiguration(absoluteLifetime: .seconds(60), idleLifetime: .milliseconds(1200), grace: .zero)
+        let configuration = TokenFamilyConfiguration(absoluteLifetime: .seconds(60), idleLifetime: .seconds(2), grace: .zero)
         try await withTokenStore(kind, configuration: configuration) { harness in
             var grant = try await harness.store.issue(user: "alice")
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(1000))
             grant = try self.grant(try await harness.store.refresh(grant.refreshToken))  // renews the idle lifetime
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(1000))
             grant = try self.grant(try await harness.store.refresh(grant.refreshToken))
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(2500))
             guard case .invalid = try await harness.store.refresh(grant.refreshToken) else {
                 Issue.record("the family outlived its idle lifetime")
                 return
@@ -160,7 +160,7 @@ struct TokenFamilyStoreTests {
             #expect(list.status(of: "x") == .valid)
             let first = try await harness.store.issue(user: "alice")
             _ = try grant(try await harness.store.refresh(first.refreshToken))
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(1300))
             _ = try await harness.store.refresh(first.refreshToken)  // reuse
             let took = await waitUntil(within: .seconds(1)) { list.status(of: first.family.id) == .revoked }
             #expect(took != nil, "the reuse's revocation did not arrive within 1 s")

@@ -17,7 +17,7 @@ enum TokenStoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable
 
 /// Short timings, so that the real-time runs stay fast.
 func testFamilyConfiguration() -> TokenFamilyConfiguration {
-    TokenFamilyConfiguration(absoluteLifetime: .seconds(60), idleLifetime: .seconds(30), grace: .milliseconds(400),
+    TokenFamilyConfiguration(absoluteLifetime: .seconds(60), idleLifetime: .seconds(30), grace: .seconds(1),
                              maxFamiliesPerUser: 3, revocationHorizon: .seconds(20))
 }
 
