@@ -27,7 +27,7 @@ struct JSONObjectWriter {
     /// Appends a date field as ISO-8601 with milliseconds (``Foundation/Date/iso8601``), without a `String`.
     mutating func field(_ name: StaticString, iso8601 date: Date) {
         startField(name)
-        date.withISO8601Bytes { buffer.writeBytes($0) }
+        _ = date.withISO8601Bytes { buffer.writeBytes($0) }
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
