@@ -9,10 +9,10 @@ extension RedisTokenFamilyStore {
     public func issue(user: String) async throws(SessionStoreError) -> RefreshGrant {
         let token = keyring.newToken(user: user)
         let identity = keyring.identity(of: token)!
-        let family = Self.newFamilyID()
+        let family = TokenFamily.newID()
         let reply = try await run(TokenScripts.issue, keys: [indexKey(user: user)], arguments: [
-            slotPrefix(identity.tag), family, identity.id, user, Self.milliseconds(configuration.absoluteLifetime),
-            Self.milliseconds(configuration.idleLifetime), configuration.maxFamiliesPerUser,
+            slotPrefix(identity.tag), family, identity.id, user, configuration.absoluteLifetime.milliseconds,
+            configuration.idleLifetime.milliseconds, configuration.maxFamiliesPerUser,
         ])
         guard let items = reply.array, items.count >= 2, let now = items[0].int, let expiry = items[1].int else {
             throw SessionStoreError(.unavailable, "unexpected reply to the issue script")
@@ -39,7 +39,7 @@ extension RedisTokenFamilyStore {
         let successorID = keyring.identity(of: successor)!.id
         let sealed = seal(successor, under: token)
         let reply = try await run(TokenScripts.refresh, keys: [slotPrefix(identity.tag) + "r:" + identity.id], arguments: [
-            slotPrefix(identity.tag), identity.id, successorID, sealed, Self.milliseconds(configuration.grace), Self.keptRefreshIDs,
+            slotPrefix(identity.tag), identity.id, successorID, sealed, configuration.grace.milliseconds, Self.keptRefreshIDs,
         ], revoking: true)
         guard let items = reply.array, let kind = items.first?.string else {
             throw SessionStoreError(.unavailable, "unexpected reply to the refresh script")
@@ -73,12 +73,13 @@ extension RedisTokenFamilyStore {
     }
 
     @discardableResult
-    public func revokeFamily(_ id: String, ofUser user: String) async throws(SessionStoreError) -> Bool {
+    public func revokeFamilies(_ ids: [String], ofUser user: String) async throws(SessionStoreError) -> [String] {
+        guard !ids.isEmpty else { return [] }
         let prefix = slotPrefix(keyring.slotTag(forUser: user))
-        let reply = try await run(TokenScripts.markFamily, keys: [indexKey(user: user)], arguments: [prefix, id, user], revoking: true)
-        guard reply.int == 1 else { return false }
-        try await finishRevocation([id], prefix: prefix)
-        return true
+        let reply = try await run(TokenScripts.markFamilies, keys: [indexKey(user: user)], arguments: [prefix, user] + ids, revoking: true)
+        let marked = reply.array?.compactMap(\.string) ?? []
+        if !marked.isEmpty { try await finishRevocation(marked, prefix: prefix) }
+        return marked
     }
 
     @discardableResult

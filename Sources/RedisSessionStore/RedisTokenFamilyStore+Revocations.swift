@@ -11,7 +11,7 @@ extension RedisTokenFamilyStore {
     /// refresh works; repeating the operation, or presenting one of their tokens, records them again) and this
     /// throws `.unavailable`: their access tokens are not yet refused by the other instances.
     func finishRevocation(_ families: [String], prefix: String) async throws(SessionStoreError) {
-        let arguments: [any RedisArgument] = [Self.milliseconds(configuration.revocationHorizon), revocationChannel] + families
+        let arguments: [any RedisArgument] = [configuration.revocationHorizon.milliseconds, revocationChannel] + families
         var pause: Duration = .milliseconds(100)
         for attempt in 1...4 {
             do {

@@ -105,17 +105,4 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
             throw SessionStoreError(.unavailable, "Redis failed: \(error)", underlying: error)
         }
     }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    /// A fresh family id: 128 bits from the CSPRNG, base64url.
-    static func newFamilyID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        for _ in 0..<2 { withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) } }
-        return Base64URL.encode(bytes)
-    }
 }

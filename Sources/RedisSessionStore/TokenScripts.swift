@@ -32,6 +32,16 @@ enum TokenScripts {
           if f[2] then redis.call('ZREM', f[2], fam) end
           return redis.call('DEL', fkey)
         end
+        -- The families of a user's index that still exist (the entries of ended ones are pruned), oldest first, each
+        -- as {id, {user, the fields asked for…}}.
+        local function indexed(index, prefix, ...)
+          local found = {}
+          for _, m in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+            local f = redis.call('HMGET', prefix .. 'f:' .. m, 'u', ...)
+            if f[1] then found[#found + 1] = {m, f} else redis.call('ZREM', index, m) end
+          end
+          return found
+        end
 
         """
 
@@ -46,9 +56,8 @@ enum TokenScripts {
         local abs, idle, max = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
         local reply = {now, now + abs}
         local live = {}
-        for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          local rv = redis.call('HMGET', prefix .. 'f:' .. m, 'u', 'rv')
-          if not rv[1] then redis.call('ZREM', KEYS[1], m) elseif not rv[2] then live[#live + 1] = m end
+        for _, family in ipairs(indexed(KEYS[1], prefix, 'rv')) do
+          if not family[2][2] then live[#live + 1] = family[1] end
         end
         for i = 1, #live - max + 1 do
           redis.call('HSET', prefix .. 'f:' .. live[i], 'rv', '1')
@@ -122,26 +131,26 @@ enum TokenScripts {
         return {fam, f[1], f[2], f[3]}
         """)
 
-    /// Marks one family of a user as being revoked. KEYS[1] user index. ARGV: slot prefix, family id, user.
-    /// Replies 1, or 0 when the user has no such family.
-    static let markFamily = script("""
-        local fkey = ARGV[1] .. 'f:' .. ARGV[2]
-        if redis.call('HGET', fkey, 'u') ~= ARGV[3] then return 0 end
-        redis.call('HSET', fkey, 'rv', '1')
-        return 1
+    /// Marks families of a user as being revoked. KEYS[1] user index. ARGV: slot prefix, user, family ids.
+    /// Replies the ids of those the user has.
+    static let markFamilies = script("""
+        local marked = {}
+        for i = 3, #ARGV do
+          local fkey = ARGV[1] .. 'f:' .. ARGV[i]
+          if redis.call('HGET', fkey, 'u') == ARGV[2] then
+            redis.call('HSET', fkey, 'rv', '1')
+            marked[#marked + 1] = ARGV[i]
+          end
+        end
+        return marked
         """)
 
     /// Marks every family of a user as being revoked. KEYS[1] user index. ARGV: slot prefix. Replies their ids.
     static let markAll = script("""
         local marked = {}
-        for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          local fkey = ARGV[1] .. 'f:' .. m
-          if redis.call('EXISTS', fkey) == 1 then
-            redis.call('HSET', fkey, 'rv', '1')
-            marked[#marked + 1] = m
-          else
-            redis.call('ZREM', KEYS[1], m)
-          end
+        for _, family in ipairs(indexed(KEYS[1], ARGV[1])) do
+          redis.call('HSET', ARGV[1] .. 'f:' .. family[1], 'rv', '1')
+          marked[#marked + 1] = family[1]
         end
         return marked
         """)
@@ -158,16 +167,12 @@ enum TokenScripts {
     /// Replies `{id, created, expiry, …}`; prunes index entries of ended families.
     static let families = script("""
         local reply = {}
-        for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          local f = redis.call('HMGET', ARGV[1] .. 'f:' .. m, 'c', 'x', 'rv')
-          if f[3] then
-            -- being revoked: not listed
-          elseif f[1] then
-            reply[#reply + 1] = m
-            reply[#reply + 1] = f[1]
+        for _, family in ipairs(indexed(KEYS[1], ARGV[1], 'c', 'x', 'rv')) do
+          local f = family[2]
+          if not f[4] then  -- one being revoked is not listed
+            reply[#reply + 1] = family[1]
             reply[#reply + 1] = f[2]
-          else
-            redis.call('ZREM', KEYS[1], m)
+            reply[#reply + 1] = f[3]
           end
         end
         return reply

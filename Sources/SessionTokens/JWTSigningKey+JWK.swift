@@ -3,23 +3,25 @@
 import Crypto
 
 extension JWTSigningKey {
-    /// The public JWK of this key (`kid`, `alg`, `use`: `sig`), or `nil` for an HMAC key, which is never published.
-    func publicJWK() -> [UInt8]? {
-        var jwk = JSONText(capacity: 192)
+    /// The members that define a public key, in lexicographic order (as RFC 7638 hashes them); `nil` for an HMAC
+    /// key, which has no public half.
+    static func publicMembers(of material: Material) -> [(name: StaticString, value: String)]? {
         switch material {
         case .ed25519(_, let publicKey):
-            jwk.add("kty", "OKP")
-            jwk.add("crv", "Ed25519")
-            jwk.add("x", JWTBase64URL.encode(publicKey.rawRepresentation))
+            return [("crv", "Ed25519"), ("kty", "OKP"), ("x", JWTBase64URL.encode(publicKey.rawRepresentation))]
         case .es256(_, let publicKey):
             let raw = Array(publicKey.rawRepresentation)   // x ‖ y, 32 bytes each
-            jwk.add("kty", "EC")
-            jwk.add("crv", "P-256")
-            jwk.add("x", JWTBase64URL.encode(raw[0..<32]))
-            jwk.add("y", JWTBase64URL.encode(raw[32..<64]))
+            return [("crv", "P-256"), ("kty", "EC"), ("x", JWTBase64URL.encode(raw[0..<32])), ("y", JWTBase64URL.encode(raw[32..<64]))]
         case .hs256:
             return nil
         }
+    }
+
+    /// The public JWK of this key (`kid`, `alg`, `use`: `sig`), or `nil` for an HMAC key, which is never published.
+    func publicJWK() -> [UInt8]? {
+        guard let members = Self.publicMembers(of: material) else { return nil }
+        var jwk = JSONText(capacity: 192)
+        for member in members { jwk.add(member.name, member.value) }
         jwk.add("kid", keyID)
         jwk.add("alg", algorithm.rawValue)
         jwk.add("use", "sig")
@@ -29,21 +31,12 @@ extension JWTSigningKey {
     /// The RFC 7638 thumbprint: base64url SHA-256 of the required members in lexicographic order, no whitespace.
     /// (HMAC keys, which have no public half, hash their `k` under a domain separator instead: never published.)
     static func thumbprint(of material: Material) -> String {
-        var members = JSONText(capacity: 160)
-        switch material {
-        case .ed25519(_, let publicKey):
-            members.add("crv", "Ed25519")
-            members.add("kty", "OKP")
-            members.add("x", JWTBase64URL.encode(publicKey.rawRepresentation))
-        case .es256(_, let publicKey):
-            let raw = Array(publicKey.rawRepresentation)
-            members.add("crv", "P-256")
-            members.add("kty", "EC")
-            members.add("x", JWTBase64URL.encode(raw[0..<32]))
-            members.add("y", JWTBase64URL.encode(raw[32..<64]))
-        case .hs256(let key):
+        guard let members = publicMembers(of: material) else {
+            guard case .hs256(let key) = material else { preconditionFailure("only HMAC keys have no public members") }
             return JWTBase64URL.encode(Array(HMAC<SHA256>.authenticationCode(for: Array("jwt-kid".utf8), using: key)))
         }
-        return JWTBase64URL.encode(Array(SHA256.hash(data: members.finish())))
+        var text = JSONText(capacity: 160)
+        for member in members { text.add(member.name, member.value) }
+        return JWTBase64URL.encode(Array(SHA256.hash(data: text.finish())))
     }
 }

@@ -1,7 +1,6 @@
 // MemoryTokenFamilyStore: the TokenFamilyStore in process memory, for one instance, development and tests.
 
 import Crypto
-import Foundation
 import SessionStore
 import Synchronization
 
@@ -31,30 +30,26 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
     /// Refresh tokens a family keeps (current and spent), as the Redis store does.
     static let keptTokens = 64
     private let state = Mutex(State())
-    private let clock: @Sendable () -> Int64
+    private let clock: any SessionClock
 
     /// Creates an empty store.
     /// - Parameters:
-    ///   - now: the clock in milliseconds since 1970 (tests pass their own).
+    ///   - clock: where the time comes from (tests pass a `ManualSessionClock`).
     /// - Throws: ``SessionStoreError`` `.invalidConfiguration`.
-    public init(configuration: TokenFamilyConfiguration = .init(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws(SessionStoreError) {
+    public init(configuration: TokenFamilyConfiguration = .init(), clock: any SessionClock = SystemSessionClock()) throws(SessionStoreError) {
         try configuration.validate()
         self.configuration = configuration
-        self.clock = now
+        self.clock = clock
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
 
     private static func digest(_ token: SessionToken) -> [UInt8] { Array(SHA256.hash(data: token.bytes)) }
 
     public func issue(user: String) async throws(SessionStoreError) -> RefreshGrant {
-        let now = clock()
+        let now = clock.nowMilliseconds()
         let token = SessionToken.generate(keyVersion: 1, routing: SessionKeyring.randomRouting())
-        let family = TokenFamily(id: TokenService.newTokenID() + TokenService.newTokenID(), user: user, createdAt: now,
-                                 expiresAt: now + Self.milliseconds(configuration.absoluteLifetime))
+        let family = TokenFamily(id: TokenFamily.newID(), user: user, createdAt: now,
+                                 expiresAt: now + configuration.absoluteLifetime.milliseconds)
         let evicted = state.withLock { state -> [String] in
             Self.prune(&state, now: now)
             let mine = state.families.values.filter { $0.value.user == user }.sorted { $0.value.createdAt < $1.value.createdAt }
@@ -62,7 +57,7 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
             let evicted = excess > 0 ? mine.prefix(excess).map(\.value.id) : []
             for id in evicted { Self.end(&state, id) }
             let digest = Self.digest(token)
-            state.families[family.id] = Family(value: family, idleExpiry: now + Self.milliseconds(configuration.idleLifetime),
+            state.families[family.id] = Family(value: family, idleExpiry: now + configuration.idleLifetime.milliseconds,
                                                current: digest, spentTokens: [digest])
             state.tokens[digest] = family.id
             return evicted
@@ -73,11 +68,11 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
 
     public func refresh(_ refreshToken: String) async throws(SessionStoreError) -> RefreshOutcome {
         guard let token = SessionToken(refreshToken) else { return .invalid }
-        let now = clock()
+        let now = clock.nowMilliseconds()
         let digest = Self.digest(token)
         let successor = SessionToken.generate(keyVersion: 1, routing: Array(token.routing))
-        let grace = Self.milliseconds(configuration.grace)
-        let idle = Self.milliseconds(configuration.idleLifetime)
+        let grace = configuration.grace.milliseconds
+        let idle = configuration.idleLifetime.milliseconds
         let outcome = state.withLock { state -> RefreshOutcome in
             Self.prune(&state, now: now)
             guard let id = state.tokens[digest], var family = state.families[id] else { return .invalid }
@@ -117,13 +112,13 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
     }
 
     @discardableResult
-    public func revokeFamily(_ id: String, ofUser user: String) async throws(SessionStoreError) -> Bool {
-        let ended = state.withLock { state -> Bool in
-            guard state.families[id]?.value.user == user else { return false }
-            Self.end(&state, id)
-            return true
+    public func revokeFamilies(_ ids: [String], ofUser user: String) async throws(SessionStoreError) -> [String] {
+        let ended = state.withLock { state -> [String] in
+            let mine = ids.filter { state.families[$0]?.value.user == user }
+            for id in mine { Self.end(&state, id) }
+            return mine
         }
-        if ended { announce([id]) }
+        announce(ended)
         return ended
     }
 
@@ -139,7 +134,7 @@ public final class MemoryTokenFamilyStore: TokenFamilyStore {
     }
 
     public func families(ofUser user: String) async throws(SessionStoreError) -> [TokenFamily] {
-        let now = clock()
+        let now = clock.nowMilliseconds()
         return state.withLock { state in
             Self.prune(&state, now: now)
             return state.families.values.filter { $0.value.user == user }.map(\.value).sorted { $0.createdAt < $1.createdAt }

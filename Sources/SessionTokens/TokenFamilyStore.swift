@@ -29,9 +29,9 @@ public protocol TokenFamilyStore: Sendable {
     /// Revokes the family of a refresh token (RFC 7009); `nil` when the token designates no live family.
     func revoke(refreshToken: String) async throws(SessionStoreError) -> TokenFamily?
 
-    /// Revokes one family of a user by its id; `false` when there is none.
+    /// Revokes families of a user by their ids, together; returns the ids of those the user had (others are ignored).
     @discardableResult
-    func revokeFamily(_ id: String, ofUser user: String) async throws(SessionStoreError) -> Bool
+    func revokeFamilies(_ ids: [String], ofUser user: String) async throws(SessionStoreError) -> [String]
 
     /// Revokes every family of a user; returns their ids.
     @discardableResult
@@ -45,6 +45,14 @@ public protocol TokenFamilyStore: Sendable {
     func followRevocations(into list: RevocationList) async
 }
 
+extension TokenFamilyStore {
+    /// Revokes one family of a user by its id; `false` when there is none.
+    @discardableResult
+    public func revokeFamily(_ id: String, ofUser user: String) async throws(SessionStoreError) -> Bool {
+        try await !revokeFamilies([id], ofUser: user).isEmpty
+    }
+}
+
 /// A family: one login's chain of refresh tokens, and the access tokens minted from it (their `sid`).
 public struct TokenFamily: Sendable, Hashable {
     /// The family id (the `sid` claim): random, not derived from any token.
@@ -55,6 +63,9 @@ public struct TokenFamily: Sendable, Hashable {
     public let createdAt: Int64
     /// Its absolute expiry, in milliseconds since 1970.
     public let expiresAt: Int64
+
+    /// A fresh family id: 128 bits from the CSPRNG, base64url.
+    package static func newID() -> String { randomID(bytes: 16) }
 
     /// Creates a family value.
     public init(id: String, user: String, createdAt: Int64, expiresAt: Int64) {
@@ -124,4 +135,10 @@ public struct TokenFamilyConfiguration: Sendable {
         guard maxFamiliesPerUser >= 1 else { throw fail("at least one token family per user must be allowed") }
         guard revocationHorizon >= .seconds(1) else { throw fail("the revocation horizon must be at least 1 s") }
     }
+}
+
+/// `bytes` bytes from the system CSPRNG (getrandom(2) on Linux), base64url: family ids and `jti`s.
+func randomID(bytes count: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return Base64URL.encode((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
 }

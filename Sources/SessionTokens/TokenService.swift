@@ -143,13 +143,14 @@ public struct TokenService: Sendable {
         }
     }
 
-    /// Revokes one family of a user (e.g. a logout of the client holding it).
+    /// Revokes families of a user by their ids, together (e.g. those a cookie session minted, at its logout);
+    /// returns how many the user had.
     @discardableResult
-    public func revokeFamily(_ id: String, ofUser user: String) async throws(TokenError) -> Bool {
+    public func revokeFamilies(_ ids: [String], ofUser user: String) async throws(TokenError) -> Int {
         do {
-            let revoked = try await store.revokeFamily(id, ofUser: user)
-            if revoked { revocations.revoke([id]) }
-            return revoked
+            let revoked = try await store.revokeFamilies(ids, ofUser: user)
+            revocations.revoke(revoked)
+            return revoked.count
         } catch {
             throw TokenError.wrap(error)
         }
@@ -184,11 +185,6 @@ public struct TokenService: Sendable {
     }
 
     /// A `jti`: 96 bits from the CSPRNG.
-    static func newTokenID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: generator.next() as UInt32) { bytes.append(contentsOf: $0) }
-        return Base64URL.encode(bytes)
-    }
+    static func newTokenID() -> String { randomID(bytes: 12) }
+
 }

@@ -18,23 +18,45 @@ extension BenchReport {
         }
     }
 
-    /// `GET /me` (a session loaded from Redis) against `GET /ping` (no session), same users, same client path.
-    struct MeVsPing: Encodable {
-        let ping_ops_per_sec: Double
-        let me_ops_per_sec: Double
-        /// me_ops_per_sec / ping_ops_per_sec, to three decimals (0 when ping made no operation).
+    /// Two endpoints measured at the same concurrency on the same client path, alternating (see the workloads):
+    /// `value` against `base`. Encoded with the sides' names: `{"<base>_ops_per_sec", "<value>_ops_per_sec", "ratio",
+    /// "<base>": Endpoint, "<value>": Endpoint}`, e.g. `me_vs_ping` is `{"ping_ops_per_sec", "me_ops_per_sec",
+    /// "ratio", "ping", "me"}`.
+    struct Comparison: Encodable {
+        /// The JSON name of each side.
+        let baseName: String
+        let valueName: String
+        let base: Endpoint
+        let value: Endpoint
+        /// value ops/s ÷ base ops/s, to three decimals (0 when the base made no operation).
         let ratio: Double
-        /// The comparison's GET /ping figures.
-        let ping: Endpoint
-        /// The comparison's GET /me figures (kept apart from the journeys' "GET /me" in per_endpoint).
-        let me: Endpoint
 
-        init(ping: Endpoint, me: Endpoint) {
-            self.ping = ping
-            self.me = me
-            ping_ops_per_sec = ping.ops_per_sec
-            me_ops_per_sec = me.ops_per_sec
-            ratio = ping.ops_per_sec > 0 ? (me.ops_per_sec / ping.ops_per_sec * 1000).rounded() / 1000 : 0
+        init(_ valueName: String, _ value: Endpoint, against baseName: String, _ base: Endpoint) {
+            (self.valueName, self.value, self.baseName, self.base) = (valueName, value, baseName, base)
+            ratio = BenchReport.ratio(value.ops_per_sec, to: base.ops_per_sec)
+        }
+
+        private struct Key: CodingKey {
+            let stringValue: String
+            init(_ name: String) { stringValue = name }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(base.ops_per_sec, forKey: Key(baseName + "_ops_per_sec"))
+            try container.encode(value.ops_per_sec, forKey: Key(valueName + "_ops_per_sec"))
+            try container.encode(ratio, forKey: Key("ratio"))
+            try container.encode(base, forKey: Key(baseName))
+            try container.encode(value, forKey: Key(valueName))
+        }
+
+        /// The table line: `<label> <value path> N ops/s, <base path> N ops/s: ratio R (target >= T)`.
+        func line(_ label: String, value path: String, base basePath: String, target: Double) -> String {
+            label.padding(toLength: 20, withPad: " ", startingAt: 0) + " \(path) " + String(format: "%.0f", value.ops_per_sec)
+                + " ops/s, \(basePath) " + String(format: "%.0f ops/s: ratio %.3f", base.ops_per_sec, ratio) + " (target >= \(target))"
         }
     }
 
@@ -66,14 +88,11 @@ extension BenchReport {
                     + [latency.p50, latency.p90, latency.p99, latency.p999, latency.max].map { String(format: "%.2f", $0) }))
             }
             for name in per_endpoint.keys.sorted() { add(name, per_endpoint[name]!) }
-            if let me_vs_ping { add("GET /me (compared with ping)", me_vs_ping.me) }
-            let comparedFigures = [bearer_vs_ping.map { [$0.ping, $0.bearer] }, refresh_vs_me.map { [$0.me, $0.refresh] }].compactMap { $0 }.joined()
+            if let me_vs_ping { add("GET /me (compared with ping)", me_vs_ping.value) }
+            let comparedFigures = [bearer_vs_ping, refresh_vs_me].compactMap { $0 }.map { [$0.base, $0.value] }.joined()
             for (name, endpoint) in zip(compared, comparedFigures) { add(name, endpoint) }
         }
-        if let me_vs_ping {
-            lines.append(String(format: "me vs ping           GET /me %.0f ops/s, GET /ping %.0f ops/s: ratio %.3f (target >= 0.85)",
-                                me_vs_ping.me_ops_per_sec, me_vs_ping.ping_ops_per_sec, me_vs_ping.ratio))
-        }
+        if let me_vs_ping { lines.append(me_vs_ping.line("me vs ping", value: "GET /me", base: "GET /ping", target: 0.85)) }
         lines += tokensLines()
         if let checks {
             lines.append("checks               \(checks.renewed_away_probed) renewed-away tokens probed after the grace, "

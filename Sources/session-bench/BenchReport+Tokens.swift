@@ -3,47 +3,10 @@
 import Foundation
 
 extension BenchReport {
-    /// `GET /api/me` with a bearer token (a JWT checked locally) against `GET /ping`, same users, same client path.
-    struct BearerVsPing: Encodable {
-        let ping_ops_per_sec: Double
-        let bearer_ops_per_sec: Double
-        /// bearer_ops_per_sec / ping_ops_per_sec, to three decimals (0 when ping made no operation).
-        let ratio: Double
-        let ping: Endpoint
-        let bearer: Endpoint
-
-        /// The target printed next to the ratio.
-        static let target = 0.9
-
-        init(ping: Endpoint, bearer: Endpoint) {
-            self.ping = ping
-            self.bearer = bearer
-            ping_ops_per_sec = ping.ops_per_sec
-            bearer_ops_per_sec = bearer.ops_per_sec
-            ratio = BenchReport.ratio(bearer.ops_per_sec, to: ping.ops_per_sec)
-        }
-    }
-
-    /// `POST /token/refresh` (each user along its own chain) against `GET /me` with a session cookie.
-    struct RefreshVsMe: Encodable {
-        let me_ops_per_sec: Double
-        let refresh_ops_per_sec: Double
-        /// refresh_ops_per_sec / me_ops_per_sec, to three decimals (0 when me made no operation).
-        let ratio: Double
-        let me: Endpoint
-        let refresh: Endpoint
-
-        /// The target printed next to the ratio.
-        static let target = 0.5
-
-        init(me: Endpoint, refresh: Endpoint) {
-            self.me = me
-            self.refresh = refresh
-            me_ops_per_sec = me.ops_per_sec
-            refresh_ops_per_sec = refresh.ops_per_sec
-            ratio = BenchReport.ratio(refresh.ops_per_sec, to: me.ops_per_sec)
-        }
-    }
+    /// The targets printed next to the tokens workload's ratios: bearer `GET /api/me` against `GET /ping`, and
+    /// `POST /token/refresh` against the cookie `GET /me`.
+    static let bearerTarget = 0.9
+    static let refreshTarget = 0.5
 
     /// What the token journeys did and found.
     struct Tokens: Encodable {
@@ -88,12 +51,10 @@ extension BenchReport {
     func tokensLines() -> [String] {
         var lines: [String] = []
         if let bearer_vs_ping {
-            lines.append(String(format: "bearer vs ping       GET /api/me %.0f ops/s, GET /ping %.0f ops/s: ratio %.3f (target >= %.1f)",
-                                bearer_vs_ping.bearer_ops_per_sec, bearer_vs_ping.ping_ops_per_sec, bearer_vs_ping.ratio, BearerVsPing.target))
+            lines.append(bearer_vs_ping.line("bearer vs ping", value: "GET /api/me", base: "GET /ping", target: Self.bearerTarget))
         }
         if let refresh_vs_me {
-            lines.append(String(format: "refresh vs me        POST /token/refresh %.0f ops/s, GET /me %.0f ops/s: ratio %.3f (target >= %.1f)",
-                                refresh_vs_me.refresh_ops_per_sec, refresh_vs_me.me_ops_per_sec, refresh_vs_me.ratio, RefreshVsMe.target))
+            lines.append(refresh_vs_me.line("refresh vs me", value: "POST /token/refresh", base: "GET /me", target: Self.refreshTarget))
         }
         if let tokens {
             lines.append("tokens               \(tokens.journeys) journeys, \(tokens.reuse_refused) reuses refused, "

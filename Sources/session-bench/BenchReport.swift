@@ -49,11 +49,11 @@ struct BenchReport: Encodable {
     /// http mode: figures per endpoint ("GET /me", "POST /login", …).
     var per_endpoint: [String: Endpoint]?
     /// http mode, `all` workload: GET /me against GET /ping at the same concurrency.
-    var me_vs_ping: MeVsPing?
+    var me_vs_ping: Comparison?
     /// http mode, `tokens` workload: GET /api/me with a bearer token against GET /ping at the same concurrency.
-    var bearer_vs_ping: BearerVsPing?
+    var bearer_vs_ping: Comparison?
     /// http mode, `tokens` workload: POST /token/refresh against GET /me with a session cookie.
-    var refresh_vs_me: RefreshVsMe?
+    var refresh_vs_me: Comparison?
     /// http mode, `tokens` workload: what the token journeys did and found.
     var tokens: Tokens?
     /// http mode: journeys completed (journeys, all and tokens workloads).

@@ -56,10 +56,9 @@ extension HTTPBenchRun {
         take(bearer.result)
         let ping = bearer.result.labelled["GET /ping"] ?? LabelledResult()
         let bearerMe = bearer.result.labelled["GET /api/me"] ?? LabelledResult()
-        outcome.report.bearer_vs_ping = BenchReport.BearerVsPing(
-            ping: BenchReport.Endpoint(ping, elapsedSeconds: bearer.each),
-            bearer: BenchReport.Endpoint(bearerMe, elapsedSeconds: bearer.each)
-        )
+        outcome.report.bearer_vs_ping = BenchReport.Comparison(
+            "bearer", BenchReport.Endpoint(bearerMe, elapsedSeconds: bearer.each),
+            against: "ping", BenchReport.Endpoint(ping, elapsedSeconds: bearer.each))
 
         let owners = await logInSessions(tally: &tally)
         let cookieUser = self.sessionUser(owners)
@@ -83,10 +82,9 @@ extension HTTPBenchRun {
         }
         let me = refresh.result.labelled["GET /me"] ?? LabelledResult()
         let refreshed = refresh.result.labelled["POST /token/refresh"] ?? LabelledResult()
-        outcome.report.refresh_vs_me = BenchReport.RefreshVsMe(
-            me: BenchReport.Endpoint(me, elapsedSeconds: refresh.each),
-            refresh: BenchReport.Endpoint(refreshed, elapsedSeconds: refresh.each)
-        )
+        outcome.report.refresh_vs_me = BenchReport.Comparison(
+            "refresh", BenchReport.Endpoint(refreshed, elapsedSeconds: refresh.each),
+            against: "me", BenchReport.Endpoint(me, elapsedSeconds: refresh.each))
         outcome.compared = [
             ("GET /ping (compared with bearer)", ping.latencies), ("GET /api/me (compared with ping)", bearerMe.latencies),
             ("GET /me (compared with refresh)", me.latencies), ("POST /token/refresh (compared with me)", refreshed.latencies),

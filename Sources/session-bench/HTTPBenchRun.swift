@@ -115,7 +115,7 @@ struct HTTPBenchRun: Sendable {
                 report.per_endpoint?["GET /ping"] = ping
                 latencies["GET /ping"] = compared.labelled["GET /ping"]?.latencies
                 meLatencies = compared.labelled["GET /me"]?.latencies
-                report.me_vs_ping = BenchReport.MeVsPing(ping: ping, me: me)
+                report.me_vs_ping = BenchReport.Comparison("me", me, against: "ping", ping)
                 extra.errors += compared.errors
                 firstErrors += compared.firstErrors.prefix(max(0, 3 - firstErrors.count))
             }

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdSessions
 import SessionStore
+import SessionTokens
 
 extension ServerApp {
     static func addAuthRoutes(to group: RouterGroup<ServerContext>, settings: ServerSettings) {
@@ -11,17 +12,9 @@ extension ServerApp {
             CSRFBody(csrfToken: try await context.sessions.csrfToken())
         }
         group.post("/login") { request, context in
-            let credentials: LoginRequest
-            do {
-                credentials = try await request.decode(as: LoginRequest.self, context: context)
-            } catch {
-                throw APIError(.badRequest, message: "expected JSON {\"username\", \"password\"}")
-            }
-            guard settings.users.verify(user: credentials.username, password: credentials.password) else {
-                throw APIError(.unauthorized, message: "invalid username or password")
-            }
-            try await context.sessions.login(user: credentials.username)
-            return LoginBody(user: credentials.username, csrfToken: try await context.sessions.csrfToken())
+            let user = try await authenticatedUser(request, context: context, settings: settings)
+            try await context.sessions.login(user: user)
+            return LoginBody(user: user, csrfToken: try await context.sessions.csrfToken())
         }
         group.get("/me") { _, context in
             let session = try await requireLogin(context)
@@ -52,13 +45,26 @@ extension ServerApp {
             let count = try await context.sessions.sessionsOfUser().count
             // Everywhere includes the bearer-token clients: every token family of the user ends too.
             if let user = try await context.sessions.user() {
-                do { try await settings.tokens.revokeAll(ofUser: user) } catch {
-                    throw APIError(.serviceUnavailable, message: "token store unavailable")
-                }
+                try await withTokenStore { () async throws(TokenError) in try await settings.tokens.revokeAll(ofUser: user) }
             }
             try await context.sessions.logoutEverywhere()
             return EndedBody(status: "logged out everywhere", ended: count)
         }
+    }
+
+    /// The user of a `{"username","password"}` body whose password is right: 400 for another body, 401 for wrong
+    /// credentials (`POST /login` and `POST /token`).
+    static func authenticatedUser(_ request: Request, context: ServerContext, settings: ServerSettings) async throws -> String {
+        let credentials: LoginRequest
+        do {
+            credentials = try await request.decode(as: LoginRequest.self, context: context)
+        } catch {
+            throw APIError(.badRequest, message: "expected JSON {\"username\", \"password\"}")
+        }
+        guard settings.users.verify(user: credentials.username, password: credentials.password) else {
+            throw APIError(.unauthorized, message: "invalid username or password")
+        }
+        return credentials.username
     }
 
     /// The session of a logged-in user, or 401.

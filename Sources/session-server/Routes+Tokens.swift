@@ -21,16 +21,8 @@ extension ServerApp {
         }
         router.post("/token") { request, context in
             try checkBrowserRequest(request, settings: settings)
-            let credentials: LoginRequest
-            do {
-                credentials = try await request.decode(as: LoginRequest.self, context: context)
-            } catch {
-                throw APIError(.badRequest, message: "expected JSON {\"username\", \"password\"}")
-            }
-            guard settings.users.verify(user: credentials.username, password: credentials.password) else {
-                throw APIError(.unauthorized, message: "invalid username or password")
-            }
-            return try tokenResponse(try await issue { () async throws(TokenError) in try await tokens.issue(user: credentials.username) },
+            let user = try await authenticatedUser(request, context: context, settings: settings)
+            return try tokenResponse(try await withTokenStore { () async throws(TokenError) in try await tokens.issue(user: user) },
                                      settings: settings)
         }
         router.post("/token/refresh") { request, context in
@@ -43,10 +35,11 @@ extension ServerApp {
             }
             guard let presented else { return invalidGrant(settings: settings) }
             let pair: TokenService.TokenPair
-            do {
-                pair = try await issue { () async throws(TokenError) in try await tokens.refresh(presented) }
-            } catch let error as APIError where error.message == APIError.invalidGrant.message {
-                return invalidGrant(settings: settings)
+            do throws(TokenError) {
+                pair = try await tokens.refresh(presented)
+            } catch {
+                guard case .unavailable = error else { return invalidGrant(settings: settings) }
+                throw APIError(.serviceUnavailable, message: "token store unavailable")
             }
             return try tokenResponse(pair, settings: settings)
         }
@@ -58,11 +51,7 @@ extension ServerApp {
                 if values.count == 1 { token = values[0] }
             }
             // RFC 7009 §2.2: 200 whatever the token (unknown, malformed, already revoked, or none at all).
-            do {
-                if let token { try await tokens.revoke(token: token) }
-            } catch {
-                throw APIError(.serviceUnavailable, message: "token store unavailable")
-            }
+            if let token { try await withTokenStore { () async throws(TokenError) in try await tokens.revoke(token: token) } }
             var response = Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                                     body: .init(byteBuffer: ByteBuffer(string: #"{"status":"revoked"}"#)))
             if let cookie = settings.refreshTokenCookie { response.headers.append(HTTPField(name: .setCookie, value: cookie.setCookie(nil, maxAge: 0))) }
@@ -81,14 +70,8 @@ extension ServerApp {
         }
         api.post("/logout-all") { _, context in
             let claims = try context.requireAccessToken()
-            let families: Int
-            let sessions: Int
-            do {
-                families = try await tokens.revokeAll(ofUser: claims.subject)
-            } catch {
-                throw APIError(.serviceUnavailable, message: "token store unavailable")
-            }
-            sessions = try await store.destroySessions(ofUser: claims.subject, keeping: nil)
+            let families = try await withTokenStore { () async throws(TokenError) in try await tokens.revokeAll(ofUser: claims.subject) }
+            let sessions = try await store.destroySessions(ofUser: claims.subject, keeping: nil)
             return LogoutAllBody(status: "logged out everywhere", families: families, sessions: sessions)
         }
     }
@@ -124,17 +107,16 @@ extension ServerApp {
     static func addSessionTokenRoutes(to group: RouterGroup<ServerContext>, settings: ServerSettings) {
         group.post("/token/from-session") { _, context in
             let session = try await requireLogin(context)
-            let pair = try await issue { () async throws(TokenError) in try await settings.tokens.issue(user: session.user!) }
+            let user = session.user!
+            let pair = try await withTokenStore { () async throws(TokenError) in try await settings.tokens.issue(user: user) }
             var families = try await context.sessions.get(sessionFamiliesAttribute, as: [String].self) ?? []
             families.append(pair.claims.family)
             // At most the newest 16 per session: an older one leaves the list revoked, never silently orphaned.
-            while families.count > maximumFamiliesPerSession {
-                let dropped = families.removeFirst()
-                do { try await settings.tokens.revokeFamily(dropped, ofUser: session.user!) } catch {
-                    throw APIError(.serviceUnavailable, message: "token store unavailable")
-                }
+            let dropped = Array(families.dropLast(maximumFamiliesPerSession))
+            if !dropped.isEmpty {
+                try await withTokenStore { () async throws(TokenError) in try await settings.tokens.revokeFamilies(dropped, ofUser: user) }
             }
-            try await context.sessions.set(sessionFamiliesAttribute, to: families)
+            try await context.sessions.set(sessionFamiliesAttribute, to: Array(families.suffix(maximumFamiliesPerSession)))
             return try tokenResponse(pair, settings: settings)
         }
     }
@@ -148,24 +130,16 @@ extension ServerApp {
     static func revokeSessionFamilies(_ context: ServerContext, settings: ServerSettings) async throws {
         guard let session = try await context.sessions.current(), let user = session.user,
               let families = try await context.sessions.get(sessionFamiliesAttribute, as: [String].self) else { return }
-        for family in families {
-            do {
-                try await settings.tokens.revokeFamily(family, ofUser: user)
-            } catch {
-                throw APIError(.serviceUnavailable, message: "token store unavailable")
-            }
-        }
+        try await withTokenStore { () async throws(TokenError) in try await settings.tokens.revokeFamilies(families, ofUser: user) }
     }
 
-    /// Runs a token operation, mapping its failures to HTTP answers.
-    static func issue(_ operation: () async throws(TokenError) -> TokenService.TokenPair) async throws -> TokenService.TokenPair {
+    /// Runs a token operation whose only failure is the store's (`.unavailable`): 503, fail closed.
+    @discardableResult
+    static func withTokenStore<Value>(_ operation: () async throws(TokenError) -> Value) async throws -> Value {
         do {
             return try await operation()
         } catch {
-            switch error {
-            case .invalidGrant, .invalidToken: throw APIError.invalidGrant
-            case .unavailable: throw APIError(.serviceUnavailable, message: "token store unavailable")
-            }
+            throw APIError(.serviceUnavailable, message: "token store unavailable")
         }
     }
 
@@ -187,10 +161,4 @@ extension ServerApp {
         }
         return response
     }
-}
-
-
-extension APIError {
-    /// `401 {"error":"invalid_grant"}` (RFC 6749 §5.2): a spent, expired, revoked, unknown or missing refresh token.
-    static let invalidGrant = APIError(.unauthorized, message: "invalid_grant")
 }

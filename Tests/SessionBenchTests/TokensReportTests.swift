@@ -25,8 +25,8 @@ import Testing
 
     @Test func tokenFieldsAndRatios() throws {
         var report = BenchReport(mode: "http", workload: "tokens", concurrency: 1, connections: 1, result: LoadResult())
-        report.bearer_vs_ping = .init(ping: endpoint(1000), bearer: endpoint(950))
-        report.refresh_vs_me = .init(me: endpoint(300), refresh: endpoint(0))
+        report.bearer_vs_ping = .init("bearer", endpoint(950), against: "ping", endpoint(1000))
+        report.refresh_vs_me = .init("refresh", endpoint(0), against: "me", endpoint(300))
         var tally = TokenTally()
         tally.journeys = 4
         tally.reuseRefused = 4
