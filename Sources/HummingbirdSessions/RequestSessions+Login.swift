@@ -8,10 +8,18 @@ extension RequestSessions {
     /// token is dead at once. Pending changes are saved first. A session bound to another user is destroyed
     /// instead, and `user` gets a fresh one, so nothing of one user's session reaches another's. A session reached
     /// through a renewed-away token (its successor belongs to the request that renewed it) is refused with 409.
-    public func login(user: String) async throws(SessionsError) {
+    ///
+    /// Given an `authentication`, the session records it in the same store round trip (the time, method, user
+    /// agent, address: ``Session/authentication``, what ``RequestSessions/requireRecentAuthentication(within:)``
+    /// checks), and `remember` gives it the remember-me lifetime (the cookie's `Max-Age` follows).
+    public func login(user: String, authentication: Authentication? = nil) async throws(SessionsError) {
         let store = try boundStore()
         guard var session = try await current() else {
-            do { replace(with: try await store.create(user: user)) } catch { throw SessionsError(error) }
+            do {
+                replace(with: try await store.create(user: user, attributes: [:], authentication: authentication))
+            } catch {
+                throw SessionsError(error)
+            }
             return
         }
         // Reached through a renewed-away token: another request rotated it and handed its client the successor.
@@ -21,7 +29,7 @@ extension RequestSessions {
         if let previous = session.user, previous != user {
             do {
                 do throws(SessionStoreError) { try await store.destroy(session) } catch where error.code == .notFound {}
-                replace(with: try await store.create(user: user))
+                replace(with: try await store.create(user: user, attributes: [:], authentication: authentication))
             } catch {
                 throw SessionsError(error)
             }
@@ -29,7 +37,7 @@ extension RequestSessions {
         }
         do throws(SessionStoreError) {
             if session.hasChanges { try await store.save(&session) }
-            replace(with: try await store.rotate(session, .login(user: user)))
+            replace(with: try await store.rotate(session, .login(user: user), authentication: authentication))
         } catch {
             throw SessionsError(error)
         }
@@ -49,12 +57,21 @@ extension RequestSessions {
         try await rotate(.privilegeChange)
     }
 
-    private func rotate(_ kind: RotationKind) async throws(SessionsError) -> Bool {
+    /// Records a re-authentication of the session's user (who just proved their identity again, for a sensitive
+    /// action): the token is replaced as for a privilege change and ``Session/authentication`` becomes
+    /// `authentication`, with the store's time, in one round trip.
+    /// - Returns: `false` when there is no session.
+    @discardableResult
+    public func reauthenticate(_ authentication: Authentication) async throws(SessionsError) -> Bool {
+        try await rotate(.privilegeChange, authentication: authentication)
+    }
+
+    private func rotate(_ kind: RotationKind, authentication: Authentication? = nil) async throws(SessionsError) -> Bool {
         let store = try boundStore()
         guard var session = try await current() else { return false }
         do {
             if session.hasChanges { try await store.save(&session) }
-            replace(with: try await store.rotate(session, kind))
+            replace(with: try await store.rotate(session, kind, authentication: authentication))
         } catch {
             throw SessionsError(error)
         }

@@ -10,16 +10,20 @@ extension RedisSessionStore {
         return keys
     }
 
+    /// The create script's arguments. `remembered` (a remember-me lifetime, ms) replaces the idle timeout and the
+    /// absolute lifetime from now; `keepingAuthentication` is a recorded `_a` carried over by a login's copy.
     func createArguments(
         _ identity: SessionIdentity, user: String?, created: Int64?, absoluteExpiry: Int64?,
-        revision: Int64, attributes: [String: [UInt8]]
+        revision: Int64, attributes: [String: [UInt8]], authentication: Authentication?, remembered: Int64?,
+        keepingAuthentication: [UInt8]? = nil
     ) -> [any RedisArgument] {
         var arguments: [any RedisArgument] = [
-            identity.id, configuration.expiry.idleTimeout(bound: user != nil).milliseconds,
-            configuration.expiry.absoluteTimeout.milliseconds,
+            identity.id, remembered ?? configuration.expiry.idleTimeout(bound: user != nil).milliseconds,
+            remembered ?? configuration.expiry.absoluteTimeout.milliseconds,
             user ?? "", configuration.maximumSessionsPerUser, configuration.limitPolicy == .refuse ? "refuse" : "evict",
-            slotPrefix(identity.tag), created.map(String.init) ?? "", absoluteExpiry.map(String.init) ?? "", revision,
-            SessionInternals.size(of: attributes),
+            slotPrefix(identity.tag), created.map(String.init) ?? "",
+            remembered == nil ? absoluteExpiry.map(String.init) ?? "" : "", revision,
+            SessionInternals.size(of: attributes), authentication?.encoded ?? "", keepingAuthentication ?? [],
         ]
         for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
             arguments.append(name)
@@ -57,6 +61,7 @@ extension RedisSessionStore {
         var attributes: [String: [UInt8]] = [:]
         var user: String?
         var family: SessionFamily?
+        var authentication: AuthenticationContext?
         var index = 0
         // Besides attributes, a session has 1 to 4 metadata fields: reserve only when there are attributes.
         if fields.count > 8 { attributes.reserveCapacity(fields.count / 2 - 2) }
@@ -69,6 +74,8 @@ extension RedisSessionStore {
                     user = String(decoding: value, as: UTF8.self)
                 } else if name.count == 2 && name[1] == UInt8(ascii: "f") {
                     family = SessionFamily(encoded: value)
+                } else if name.count == 2 && name[1] == UInt8(ascii: "a") {
+                    authentication = AuthenticationContext(encoded: value)
                 }
             }
             index += 2
@@ -78,7 +85,7 @@ extension RedisSessionStore {
             lastAccessAt: SessionInternals.date(milliseconds: meta.lastAccess),
             absoluteExpiry: SessionInternals.date(milliseconds: meta.absoluteExpiry), idleTimeout: .milliseconds(meta.idle),
             revision: meta.revision, keyring: keyring, reachedThroughGrace: token == nil, family: family,
-            attributes: attributes
+            attributes: attributes, authentication: authentication
         )
     }
 
@@ -94,6 +101,26 @@ extension RedisSessionStore {
             index += 2
         }
         return attributes
+    }
+
+    /// The value of the hash field `name` among hash fields (`HGETALL` order).
+    static func field(_ name: String, in fields: [RedisReply]) -> [UInt8]? {
+        var index = 0
+        while index + 1 < fields.count {
+            if case .bulk(let bytes) = fields[index], bytes.elementsEqual(name.utf8) { return fields[index + 1].bytes }
+            index += 2
+        }
+        return nil
+    }
+
+    /// The remember-me lifetime in milliseconds when `authentication` asks to be remembered.
+    func rememberedLifetime(_ authentication: Authentication?) -> Int64? {
+        authentication?.remember == true ? configuration.expiry.rememberMeLifetime.milliseconds : nil
+    }
+
+    /// `authentication` as the scripts record it at `now` (Redis's time).
+    func recorded(_ authentication: Authentication?, at now: Int64) -> AuthenticationContext? {
+        authentication.flatMap { AuthenticationContext(encoded: Array(AuthenticationContext.encoded($0, at: now).utf8)) }
     }
 
     func tooLarge(_ size: Int) -> SessionStoreError {

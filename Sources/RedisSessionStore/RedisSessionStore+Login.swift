@@ -11,7 +11,10 @@ extension RedisSessionStore {
     /// 3. retire the original, with its family's tombstones, only if it is still at the revision that was copied.
     /// If a parallel request wrote meanwhile, the copy is made again (at most ``loginAttempts`` times, then
     /// `.conflict`). The new token is unknown to anyone until this returns, so no request can see both or neither.
-    func login(_ session: Session, user: String, token: SessionToken) async throws(SessionStoreError) -> Session {
+    func login(
+        _ session: Session, user: String, token: SessionToken, authentication: Authentication?
+    ) async throws(SessionStoreError) -> Session {
+        let remembered = rememberedLifetime(authentication)
         let identity = keyring.identity(of: token)!
         let oldKey = key(session.identity)
         var retireKeys = [oldKey]
@@ -30,8 +33,10 @@ extension RedisSessionStore {
             if attempt > 0 { try await destroyCopy() }  // the previous attempt's copy, now outdated
             let created = try await run(SessionScripts.create, keys: copyKeys, arguments: createArguments(
                 identity, user: user, created: stored.created, absoluteExpiry: stored.absoluteExpiry,
-                revision: stored.revision + 1, attributes: attributes))
-            let (now, _, _) = try parseCreate(created)
+                revision: stored.revision + 1, attributes: attributes, authentication: authentication,
+                remembered: remembered, keepingAuthentication: Self.field("_a", in: fields)))
+            let (now, _, absolute) = try parseCreate(created)
+            reportEvictions(created, user: user)
             let retired: [RedisReply]
             do {
                 retired = try await run(SessionScripts.retire, keys: retireKeys, arguments: [
@@ -46,11 +51,16 @@ extension RedisSessionStore {
             switch retired.first?.string {
             case "ok":
                 SessionMetrics.operation("rotate", outcome: "ok")
+                events.rotated(.login(user: user), id: identity.id, user: user)
                 return Session(
                     identity: identity, token: token, user: user, createdAt: session.createdAt,
-                    lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
-                    idleTimeout: configuration.expiry.idleTimeout, revision: stored.revision + 1, keyring: keyring,
-                    reachedThroughGrace: false, family: nil, attributes: attributes
+                    lastAccessAt: SessionInternals.date(milliseconds: now),
+                    absoluteExpiry: SessionInternals.date(milliseconds: absolute),
+                    idleTimeout: remembered.map { .milliseconds($0) } ?? configuration.expiry.idleTimeout,
+                    revision: stored.revision + 1, keyring: keyring, reachedThroughGrace: false, family: nil,
+                    attributes: attributes,
+                    authentication: recorded(authentication, at: now)
+                        ?? Self.field("_a", in: fields).flatMap { AuthenticationContext(encoded: $0) }
                 )
             case "conflict":
                 continue

@@ -4,7 +4,9 @@ import HiredisClient
 import SessionStore
 
 extension RedisSessionStore {
-    public func create(user: String?, attributes: [String: [UInt8]]) async throws(SessionStoreError) -> Session {
+    public func create(
+        user: String?, attributes: [String: [UInt8]], authentication: Authentication?
+    ) async throws(SessionStoreError) -> Session {
         for name in attributes.keys { try Session.validate(name: name) }
         let size = SessionInternals.size(of: attributes)
         guard size <= configuration.maximumSessionBytes else {
@@ -12,16 +14,21 @@ extension RedisSessionStore {
         }
         let token = keyring.newToken(user: user)
         let identity = keyring.identity(of: token)!
+        let remembered = rememberedLifetime(authentication)
         let reply = try await run(SessionScripts.create, keys: createKeys(identity, user: user),
                                   arguments: createArguments(identity, user: user, created: nil, absoluteExpiry: nil,
-                                                             revision: 1, attributes: attributes))
+                                                             revision: 1, attributes: attributes,
+                                                             authentication: authentication, remembered: remembered))
         let (now, created, absolute) = try parseCreate(reply)
         SessionMetrics.operation("create", outcome: "ok")
+        reportEvictions(reply, user: user)
+        events.created(id: identity.id, user: user)
         return Session(
             identity: identity, token: token, user: user, createdAt: SessionInternals.date(milliseconds: created),
             lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: SessionInternals.date(milliseconds: absolute),
-            idleTimeout: configuration.expiry.idleTimeout(bound: user != nil), revision: 1, keyring: keyring,
-            reachedThroughGrace: false, family: nil, attributes: attributes
+            idleTimeout: remembered.map { .milliseconds($0) } ?? configuration.expiry.idleTimeout(bound: user != nil),
+            revision: 1, keyring: keyring, reachedThroughGrace: false, family: nil, attributes: attributes,
+            authentication: recorded(authentication, at: now)
         )
     }
 
@@ -47,8 +54,14 @@ extension RedisSessionStore {
             let target = via.isEmpty ? identity : SessionIdentity(tag: identity.tag, id: via)
             SessionMetrics.operation("load", outcome: via.isEmpty ? "ok" : "grace")
             return decodeSession(target, token: via.isEmpty ? token : nil, metadata: reply[2].bytes ?? [], fields: reply[3].array ?? [])
+        case "expired":
+            SessionMetrics.operation("load", outcome: "none")
+            let user = reply.count > 2 ? reply[2].string.flatMap { $0.isEmpty ? nil : $0 } : nil
+            events.session(.expired, id: reply.count > 1 ? reply[1].string ?? identity.id : identity.id, user: user)
+            return nil
         case "theft":
             SessionMetrics.suspectedTheft()
+            events.session(.suspectedTheft, id: identity.id, user: reply.count == 3 ? reply[1].string : nil)
             SessionMetrics.operation("load", outcome: "theft")
             logger.warning("a rotated-away session token was used after its grace: possible theft", metadata: [
                 "session": "\(identity)", "revoked": "\(configuration.rotation.revokeOnSuspectedTheft)",
@@ -56,6 +69,7 @@ extension RedisSessionStore {
             if reply.count == 3, let user = reply[1].string, !user.isEmpty, let head = reply[2].string {
                 // The family is gone; its head leaves the user's index (which would also prune it lazily).
                 _ = try? await pipeline([RedisCommand("ZREM", indexKey(user: user, tag: identity.tag), head)])
+                events.session(.destroyed(.revocation), id: head, user: user)
             }
             return nil
         default:
@@ -169,10 +183,14 @@ extension RedisSessionStore {
         return reply.first?.string == "ok"
     }
 
-    public func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session {
+    public func rotate(
+        _ session: Session, _ kind: RotationKind, authentication: Authentication?
+    ) async throws(SessionStoreError) -> Session {
         let (token, user) = try keyring.successor(of: session, kind)
         let identity = keyring.identity(of: token)!
-        if identity.tag != session.identity.tag, let user { return try await login(session, user: user, token: token) }
+        if identity.tag != session.identity.tag, let user {
+            return try await login(session, user: user, token: token, authentication: authentication)
+        }
         var keys = [key(session.identity), key(identity)]
         if let user { keys.append(indexKey(user: user, tag: identity.tag)) }
         let bindUser: String
@@ -182,18 +200,22 @@ extension RedisSessionStore {
         let reply = try await run(SessionScripts.rotate, keys: keys, arguments: [
             renewal ? "renewal" : "privilege", configuration.rotation.renewalGrace.milliseconds,
             configuration.rotation.theftDetectionWindow.milliseconds, identity.id, session.identity.id, bindUser,
-            session.family.encoded, boundIdle, slotPrefix(identity.tag),
+            session.family.encoded, boundIdle, slotPrefix(identity.tag), authentication?.encoded ?? "",
+            rememberedLifetime(authentication).map(String.init) ?? "",
         ], revoking: true)
         switch reply.first?.string {
-        case "ok":
+        case "ok" where reply.count >= 7:
             SessionMetrics.operation("rotate", outcome: "ok")
+            events.rotated(kind, id: identity.id, user: user)
             let now = Int64(reply[2].int ?? 0)
-            let idle = boundIdle.isEmpty ? session.idleTimeout : configuration.expiry.idleTimeout
             return Session(
                 identity: identity, token: token, user: user, createdAt: session.createdAt,
-                lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: session.absoluteExpiry,
-                idleTimeout: idle, revision: Int64(reply[1].int ?? 0), keyring: keyring, reachedThroughGrace: false,
-                family: renewal ? session.family : nil, attributes: Self.attributes(reply.count > 3 ? reply[3].array ?? [] : [])
+                lastAccessAt: SessionInternals.date(milliseconds: now),
+                absoluteExpiry: SessionInternals.date(milliseconds: Int64(reply[5].int ?? 0)),
+                idleTimeout: .milliseconds(Int64(reply[6].int ?? 0)), revision: Int64(reply[1].int ?? 0), keyring: keyring,
+                reachedThroughGrace: false, family: renewal ? session.family : nil,
+                attributes: Self.attributes(reply[3].array ?? []),
+                authentication: reply[4].bytes.flatMap { AuthenticationContext(encoded: $0) }
             )
         case "rotated":
             throw alreadyRotated(session.identity)
@@ -205,16 +227,20 @@ extension RedisSessionStore {
     public func destroy(_ session: Session) async throws(SessionStoreError) {
         var keys = [key(session.identity)]
         if let user = session.user { keys.append(indexKey(user: user, tag: session.identity.tag)) }
-        _ = try await run(SessionScripts.destroy, keys: keys, arguments: [session.identity.id, slotPrefix(session.identity.tag)], revoking: true)
+        let reply = try await run(SessionScripts.destroy, keys: keys, arguments: [session.identity.id, slotPrefix(session.identity.tag)], revoking: true)
         SessionMetrics.operation("destroy", outcome: "ok")
+        if (reply.count > 1 ? reply[1].int ?? 0 : 0) > 0 { events.session(.destroyed(.logout), id: session.identity.id, user: session.user) }
     }
 
     public func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] {
         let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.list, keys: [indexKey(user: user, tag: tag)], arguments: [slotPrefix(tag)])
-        return stride(from: 0, to: reply.count - 2, by: 3).map { index in
-            SessionInternals.summary(id: reply[index].string ?? "", createdAt: Int64(reply[index + 1].int ?? 0),
-                                     lastAccessAt: Int64(reply[index + 2].int ?? 0))
+        return stride(from: 0, to: reply.count - 3, by: 4).map { (index: Int) -> SessionSummary in
+            let id: String = reply[index].string ?? ""
+            let created = Int64(reply[index + 1].int ?? 0)
+            let accessed = Int64(reply[index + 2].int ?? 0)
+            let recorded: AuthenticationContext? = reply[index + 3].bytes.flatMap { AuthenticationContext(encoded: $0) }
+            return SessionInternals.summary(id: id, createdAt: created, lastAccessAt: accessed, authentication: recorded)
         }
     }
 
@@ -222,7 +248,7 @@ extension RedisSessionStore {
         let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
                                   arguments: [slotPrefix(tag), keeping?.identity.id ?? "", ""], revoking: true)
-        return reply.first?.int ?? 0
+        return reportEnded(reply, user: user, reason: .logoutEverywhere)
     }
 
     public func destroySession(ofUser user: String, handle: String) async throws(SessionStoreError) -> Bool {
@@ -230,6 +256,6 @@ extension RedisSessionStore {
         let tag = keyring.slotTag(forUser: user)
         let reply = try await run(SessionScripts.destroyMany, keys: [indexKey(user: user, tag: tag)],
                                   arguments: [slotPrefix(tag), "", handle], revoking: true)
-        return (reply.first?.int ?? 0) > 0
+        return reportEnded(reply, user: user, reason: .revocation) > 0
     }
 }

@@ -11,7 +11,8 @@ import HiredisClient
 /// name (never starting with `_`). Packing keeps a small session inside one small Redis allocation.
 /// A session that a renewal produced also has `_f` (the family its CSRF token is bound to, `"<version>:<id>"`) and
 /// `_p` (the comma-separated ids of the renewal tombstones that lead to it, the newest 16), so that ending the
-/// session ends them too. A renewed-away token's key becomes a tombstone: `_t` successor id, `_w` rotated at (ms),
+/// session ends them too. A login or re-authentication that records how the user authenticated writes `_a`:
+/// `"<ms>\n<remembered 0|1>\n<method>\n<ip>\n<user agent>"` (``AuthenticationContext``), the time being Redis's. A renewed-away token's key becomes a tombstone: `_t` successor id, `_w` rotated at (ms),
 /// `_g` grace (ms).
 enum SessionScripts {
     private static let prelude = """
@@ -72,8 +73,8 @@ enum SessionScripts {
     /// Load with lazy touch, following a renewal within its grace. The hottest script: written without the shared
     /// helpers (each `local function` costs a closure per call). KEYS[1] session.
     /// ARGV: touch threshold (a fraction of the session's own idle timeout), revoke on theft (1/0).
-    /// Replies `{'ok', via, packed, fields}`, `{'none'}`, or `{'theft'[, user, revoked head id]}` (the caller
-    /// removes the revoked head from its user's index).
+    /// Replies `{'ok', via, packed, fields}`, `{'none'}`, `{'expired', id, user or ''}` (found past its expiry, and
+    /// deleted), or `{'theft'[, user, revoked head id]}` (the caller removes the revoked head from its user's index).
     static let load = RedisScript("""
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -117,7 +118,11 @@ enum SessionScripts {
         a = c + a
         x = c + x
         local want = math.min(i, x - now)
-        if want <= 0 then redis.call('DEL', key) return {'none'} end
+        if want <= 0 then
+          local u = redis.call('HGET', key, '_u')
+          redis.call('DEL', key)
+          return {'expired', string.sub(key, #string.match(key, '^(.*}:)') + 1), u or ''}
+        end
         -- The TTL drift since the last refresh, computed from the metadata (no PTTL call). Also refresh once when
         -- the absolute expiry is within reach, so that an active session lives exactly until it (the same rule as
         -- SessionInternals.touchDue, which the memory store and the read-only load path use).
@@ -132,7 +137,7 @@ enum SessionScripts {
 
     /// Enforces the per-user limit inside create (prunes entries of expired sessions first).
     private static let enforceLimit = """
-        local function enforce_limit(index, prefix, max, policy)
+        local function enforce_limit(index, prefix, max, policy, evicted)
           local members = redis.call('ZRANGE', index, 0, -1)
           local live = {}
           for _, m in ipairs(members) do
@@ -143,6 +148,7 @@ enum SessionScripts {
             for i = 1, #live - max + 1 do
               end_family(prefix, prefix .. live[i])
               redis.call('ZREM', index, live[i])
+              evicted[#evicted + 1] = live[i]
             end
           end
           return nil
@@ -153,7 +159,9 @@ enum SessionScripts {
     /// Create (also the first half of a login that moves a session to its user's slot).
     /// KEYS[1] session, KEYS[2] user index (when bound). ARGV: id, idle ms, absolute ms, user or '',
     /// max per user, policy, slot prefix, created override or '', absolute expiry override or '', revision,
-    /// attribute bytes, then attribute name/value pairs.
+    /// attribute bytes, authentication to record now (`_a` without its time) or '', a recorded `_a` to keep or '',
+    /// then attribute name/value pairs. Replies `{'ok', now, created, absolute expiry, ids evicted by the limit}`,
+    /// `{'limit'}`, `{'collision'}` or `{'none'}`.
     static let create = script(enforceLimit + """
         local now = now_ms()
         if redis.call('EXISTS', KEYS[1]) == 1 then return {'collision'} end
@@ -161,20 +169,24 @@ enum SessionScripts {
         if ARGV[8] ~= '' then m.c = tonumber(ARGV[8]) end
         if ARGV[9] ~= '' then m.x = tonumber(ARGV[9]) end
         if math.min(m.i, m.x - now) <= 0 then return {'none'} end
+        local evicted = {}
         if #KEYS == 2 then
-          local refused = enforce_limit(KEYS[2], ARGV[7], tonumber(ARGV[5]), ARGV[6])
+          local refused = enforce_limit(KEYS[2], ARGV[7], tonumber(ARGV[5]), ARGV[6], evicted)
           if refused then return refused end
         end
         local fields = {'', pack_meta(m)}
         if ARGV[4] ~= '' then fields[3] = '_u' fields[4] = ARGV[4] end
-        for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
+        local auth = ARGV[13]
+        if ARGV[12] ~= '' then auth = now .. '\\n' .. ARGV[12] end
+        if auth ~= '' then fields[#fields + 1] = '_a' fields[#fields + 1] = auth end
+        for i = 14, #ARGV do fields[#fields + 1] = ARGV[i] end
         hset_all(KEYS[1], fields)
         refresh(KEYS[1], m, now)
         if #KEYS == 2 then
           redis.call('ZADD', KEYS[2], m.c, ARGV[1])
           if redis.call('PTTL', KEYS[2]) < m.x - now then redis.call('PEXPIRE', KEYS[2], m.x - now) end
         end
-        return {'ok', now, m.c, m.x}
+        return {'ok', now, m.c, m.x, evicted}
         """)
 
     /// Save only the changed attributes (to the successor when the session was renewed within the grace), with an
@@ -253,7 +265,9 @@ enum SessionScripts {
     /// detection); login and privilege changes start a new family and end the old one's tombstones.
     /// KEYS[1] old, KEYS[2] new, KEYS[3] user index (when bound).
     /// ARGV: kind (renewal|privilege), grace ms, theft window ms, new id, old id, user to bind or '', family of a
-    /// renewal, idle ms of a session being bound or '', slot prefix. Replies `{'ok', revision, now, attributes…}`.
+    /// renewal, idle ms of a session being bound or '', slot prefix, authentication to record now (`_a` without
+    /// its time) or '', remember-me lifetime ms (the new absolute lifetime from now and idle timeout) or ''.
+    /// Replies `{'ok', revision, now, attributes, recorded authentication or '', absolute expiry, idle}`.
     static let rotate = script("""
         local now = now_ms()
         local m = meta(KEYS[1])
@@ -265,12 +279,13 @@ enum SessionScripts {
         if math.min(m.i, m.x - now) <= 0 then end_family(ARGV[9], KEYS[1]) return {'none'} end
         local renewal = ARGV[1] == 'renewal'
         local fields, attributes = {}, {}
-        local user, preds
+        local user, preds, auth
         local all = redis.call('HGETALL', KEYS[1])
         for i = 1, #all, 2 do
           local n = all[i]
           if n == '_u' then user = all[i + 1]
           elseif n == '_p' then preds = all[i + 1]
+          elseif n == '_a' then auth = all[i + 1]
           elseif n ~= '' and n ~= '_f' then
             attributes[#attributes + 1] = n
             attributes[#attributes + 1] = all[i + 1]
@@ -278,11 +293,17 @@ enum SessionScripts {
         end
         if ARGV[6] ~= '' then user = ARGV[6] end
         if ARGV[8] ~= '' then m.i = tonumber(ARGV[8]) end
+        if ARGV[11] ~= '' then
+          m.x = now + tonumber(ARGV[11])
+          m.i = tonumber(ARGV[11])
+        end
+        if ARGV[10] ~= '' then auth = now .. '\\n' .. ARGV[10] end
         m.r = m.r + 1
         m.a = now
         fields[1] = ''
         fields[2] = pack_meta(m)
         if user then fields[#fields + 1] = '_u' fields[#fields + 1] = user end
+        if auth then fields[#fields + 1] = '_a' fields[#fields + 1] = auth end
         if renewal then
           local list = ARGV[5]
           if preds then
@@ -312,7 +333,7 @@ enum SessionScripts {
           redis.call('ZADD', KEYS[3], m.c, ARGV[4])
           if redis.call('PTTL', KEYS[3]) < m.x - now then redis.call('PEXPIRE', KEYS[3], m.x - now) end
         end
-        return {'ok', m.r, now, attributes}
+        return {'ok', m.r, now, attributes, auth or '', m.x, m.i}
         """)
 
     /// Second half of a login that moves the session to another slot: end the old session (and its family's
@@ -347,14 +368,17 @@ enum SessionScripts {
         """)
 
     /// List a user's live sessions, pruning the index. KEYS[1] index. ARGV: slot prefix.
+    /// Replies `{id, created, last access, recorded authentication or '', …}`.
     static let list = script("""
         local out = {}
         for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-          local m = meta(ARGV[1] .. id)
+          local r = redis.call('HMGET', ARGV[1] .. id, '', '_a')
+          local m = unpack_meta(r[1])
           if m then
             out[#out + 1] = id
             out[#out + 1] = m.c
             out[#out + 1] = m.a
+            out[#out + 1] = r[2] or ''
           else
             redis.call('ZREM', KEYS[1], id)
           end
@@ -363,16 +387,17 @@ enum SessionScripts {
         """)
 
     /// Destroy a user's sessions. KEYS[1] index. ARGV: slot prefix, id to keep or '', handle to match or ''.
+    /// Replies the ids of the sessions that were live and ended.
     static let destroyMany = script("""
-        local count = 0
+        local ended = {}
         for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
           local match = m ~= ARGV[2]
           if ARGV[3] ~= '' then match = string.sub(redis.sha1hex('handle:' .. m), 1, 20) == ARGV[3] end
           if match then
-            count = count + end_family(ARGV[1], ARGV[1] .. m)
+            if end_family(ARGV[1], ARGV[1] .. m) > 0 then ended[#ended + 1] = m end
             redis.call('ZREM', KEYS[1], m)
           end
         end
-        return count
+        return ended
         """)
 }

@@ -1,31 +1,41 @@
 // MemorySessionStore+Operations: each SessionStore operation as one critical section mirroring the Redis scripts.
 
 extension MemorySessionStore {
-    public func create(user: String?, attributes: [String: [UInt8]]) async throws(SessionStoreError) -> Session {
+    public func create(
+        user: String?, attributes: [String: [UInt8]], authentication: Authentication?
+    ) async throws(SessionStoreError) -> Session {
         for name in attributes.keys { try Session.validate(name: name) }
         let size = SessionInternals.size(of: attributes)
         guard size <= configuration.maximumSessionBytes else { throw tooLarge(size) }
         let token = keyring.newToken(user: user)
         let identity = keyring.identity(of: token)!
         let now = clock.nowMilliseconds()
+        let remembered = authentication?.remember == true ? configuration.expiry.rememberMeLifetime.milliseconds : nil
         let record = try counted("create", Result { () throws(SessionStoreError) in
-            try insert(identity, user: user, absoluteExpiry: now + configuration.expiry.absoluteTimeout.milliseconds,
-                       attributes: attributes, now: now)
+            try insert(identity, user: user,
+                       absoluteExpiry: now + (remembered ?? configuration.expiry.absoluteTimeout.milliseconds),
+                       idle: remembered, attributes: attributes,
+                       authentication: authentication.flatMap { Self.record($0, at: now) }, now: now)
         })
+        configuration.events.created(id: identity.id, user: user)
         return makeSession(identity, token: token, record: record)
     }
 
     /// Inserts a new record.
     private func insert(
-        _ identity: SessionIdentity, user: String?, absoluteExpiry: Int64, attributes: [String: [UInt8]], now: Int64
+        _ identity: SessionIdentity, user: String?, absoluteExpiry: Int64, idle: Int64?, attributes: [String: [UInt8]],
+        authentication: AuthenticationContext?, now: Int64
     ) throws(SessionStoreError) -> Record {
         let limit = configuration.maximumSessionsPerUser
         let refuse = configuration.limitPolicy == .refuse
-        let idle = configuration.expiry.idleTimeout(bound: user != nil).milliseconds
+        let idle = idle ?? configuration.expiry.idleTimeout(bound: user != nil).milliseconds
+        var evicted: [String] = []
+        defer { for id in evicted { configuration.events.session(.destroyed(.limitEviction), id: id, user: user) } }
         let outcome = state.withLock { state -> Result<Record, SessionStoreError> in
             var record = Record(created: now, lastAccess: now, idle: idle, absoluteExpiry: absoluteExpiry, revision: 1,
-                                user: user, attributes: attributes, expiresAt: 0)
-            if let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now) {
+                                user: user, attributes: attributes, expiresAt: 0, authentication: authentication)
+            if let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now,
+                                                       evicted: &evicted) {
                 return .failure(refused)
             }
             guard state.refresh(identity, &record, now: now) else {
@@ -46,8 +56,15 @@ extension MemorySessionStore {
         let now = clock.nowMilliseconds()
         let fraction = configuration.expiry.touchThreshold
         let revoke = configuration.rotation.revokeOnSuspectedTheft
-        enum Outcome { case found(SessionIdentity, Record, via: Bool), none, theft }
+        enum Outcome { case found(SessionIdentity, Record, via: Bool), none, theft(revoked: (String, String?)?), expired(String, String?) }
         let outcome = state.withLock { state -> Outcome in
+            // A session past its expiry that is still held is reported (what a Redis load finding a key not yet
+            // removed reports; this store finds every expired session it still holds).
+            if case .live(let held) = state.entries[identity], held.expiresAt <= now || held.absoluteExpiry <= now {
+                state.entries[identity] = nil
+                state.removeFromIndex(user: held.user, id: identity.id)
+                return .expired(identity.id, held.user)
+            }
             var target = identity
             var via = false
             for _ in 0..<4 {  // renewals followed within their grace, like `resolve` and the Redis load script
@@ -59,11 +76,13 @@ extension MemorySessionStore {
                         state.entries[target] = nil
                         return .none
                     }
+                    var revoked: (String, String?)?
                     if revoke {
+                        if case .live(let record) = state.entries[head] { revoked = (head.id, record.user) }
                         state.endFamily(head, now: now)
                         state.entries[target] = nil
                     }
-                    return .theft
+                    return .theft(revoked: revoked)
                 }
                 target = successor
                 via = true
@@ -86,9 +105,15 @@ extension MemorySessionStore {
         case .found(let target, let record, let via):
             SessionMetrics.operation("load", outcome: via ? "grace" : "ok")
             return makeSession(target, token: via ? nil : token, record: record)
-        case .theft:
+        case .theft(let revoked):
             SessionMetrics.operation("load", outcome: "theft")
             SessionMetrics.suspectedTheft()
+            configuration.events.session(.suspectedTheft, id: identity.id, user: revoked?.1)
+            if let (head, user) = revoked { configuration.events.session(.destroyed(.revocation), id: head, user: user) }
+            return nil
+        case .expired(let id, let user):
+            SessionMetrics.operation("load", outcome: "none")
+            configuration.events.session(.expired, id: id, user: user)
             return nil
         case .none:
             SessionMetrics.operation("load", outcome: "none")
@@ -162,15 +187,18 @@ extension MemorySessionStore {
 
     public func destroy(_ session: Session) async throws(SessionStoreError) {
         let now = clock.nowMilliseconds()
-        state.withLock { state in
+        let ended = state.withLock { state -> SessionIdentity? in
             // A session value loaded before another request renewed it: the logout ends the renewed session.
-            if let head = state.liveHead(from: session.identity, now: now), head != session.identity {
+            let head = state.liveHead(from: session.identity, now: now)
+            if let head, head != session.identity {
                 state.endFamily(head, now: now)
             }
             state.endFamily(session.identity, now: now)
             state.removeFromIndex(user: session.user, id: session.identity.id)
+            return head
         }
         SessionMetrics.operation("destroy", outcome: "ok")
+        if let ended { configuration.events.session(.destroyed(.logout), id: ended.id, user: session.user) }
     }
 
     public func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] {
@@ -179,31 +207,36 @@ extension MemorySessionStore {
         return state.withLock { state in
             state.liveSessions(ofUser: user, tag: tag, now: now).compactMap { entry in
                 guard let record = state.record(SessionIdentity(tag: tag, id: entry.id), now: now) else { return nil }
-                return SessionInternals.summary(id: entry.id, createdAt: record.created, lastAccessAt: record.lastAccess)
+                return SessionInternals.summary(id: entry.id, createdAt: record.created, lastAccessAt: record.lastAccess,
+                                                authentication: record.authentication)
             }
         }
     }
 
     public func destroySessions(ofUser user: String, keeping: Session?) async throws(SessionStoreError) -> Int {
-        try await destroyMatching(user: user) { $0 != keeping?.identity.id }
+        try await destroyMatching(user: user, reason: .logoutEverywhere) { $0 != keeping?.identity.id }
     }
 
     public func destroySession(ofUser user: String, handle: String) async throws(SessionStoreError) -> Bool {
-        try await destroyMatching(user: user) { SessionIdentity.handle(forID: $0) == handle } > 0
+        try await destroyMatching(user: user, reason: .revocation) { SessionIdentity.handle(forID: $0) == handle } > 0
     }
 
-    private func destroyMatching(user: String, _ matches: (String) -> Bool) async throws(SessionStoreError) -> Int {
+    private func destroyMatching(
+        user: String, reason: SessionEvent.DestructionReason, _ matches: (String) -> Bool
+    ) async throws(SessionStoreError) -> Int {
         let now = clock.nowMilliseconds()
         let tag = keyring.slotTag(forUser: user)
-        return state.withLock { state in
-            var count = 0
+        let ended = state.withLock { state in
+            var ended: [String] = []
             for entry in state.liveSessions(ofUser: user, tag: tag, now: now) where matches(entry.id) {
                 state.endFamily(SessionIdentity(tag: tag, id: entry.id), now: now)
                 state.removeFromIndex(user: user, id: entry.id)
-                count += 1
+                ended.append(entry.id)
             }
-            return count
+            return ended
         }
+        for id in ended { configuration.events.session(.destroyed(reason), id: id, user: user) }
+        return ended.count
     }
 
     func makeSession(_ identity: SessionIdentity, token: SessionToken?, record: Record) -> Session {
@@ -212,8 +245,13 @@ extension MemorySessionStore {
             lastAccessAt: SessionInternals.date(milliseconds: record.lastAccess),
             absoluteExpiry: SessionInternals.date(milliseconds: record.absoluteExpiry), idleTimeout: .milliseconds(record.idle),
             revision: record.revision, keyring: keyring, reachedThroughGrace: token == nil,
-            family: record.family, attributes: record.attributes
+            family: record.family, attributes: record.attributes, authentication: record.authentication
         )
+    }
+
+    /// An authentication as recorded at `now` (through its stored form, so that both stores bound it the same way).
+    static func record(_ authentication: Authentication, at now: Int64) -> AuthenticationContext? {
+        AuthenticationContext(encoded: Array(AuthenticationContext.encoded(authentication, at: now).utf8))
     }
 
     /// Counts an operation's outcome under the names the Redis store uses, then returns its value or throws its error.

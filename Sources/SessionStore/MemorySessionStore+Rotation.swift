@@ -1,7 +1,9 @@
 // MemorySessionStore+Rotation: token rotation (renewal with grace, privilege change, login) in one critical section.
 
 extension MemorySessionStore {
-    public func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session {
+    public func rotate(
+        _ session: Session, _ kind: RotationKind, authentication: Authentication?
+    ) async throws(SessionStoreError) -> Session {
         let (token, user) = try keyring.successor(of: session, kind)
         let identity = keyring.identity(of: token)!
         let now = clock.nowMilliseconds()
@@ -13,6 +15,9 @@ extension MemorySessionStore {
         let refuse = configuration.limitPolicy == .refuse
         let boundIdle = configuration.expiry.idleTimeout.milliseconds
         let family = session.family
+        let recorded = authentication.flatMap { Self.record($0, at: now) }
+        let remembered = authentication?.remember == true ? configuration.expiry.rememberMeLifetime.milliseconds : nil
+        var evicted: [String] = []
         let outcome = state.withLock { state -> Result<Record, SessionStoreError> in
             guard var record = state.record(old, now: now) else {
                 if case .tombstone = state.entry(old, now: now) {
@@ -22,13 +27,19 @@ extension MemorySessionStore {
             }
             // A login into the user's slot copies the session as it is stored now (every acknowledged write), and
             // nothing happens to it unless the copy can be made.
-            if moving, let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now) {
+            if moving, let user, let refused = state.makeRoom(forUser: user, tag: identity.tag, limit: limit, refuse: refuse, now: now,
+                                                                    evicted: &evicted) {
                 return .failure(refused)
             }
+            if let remembered {
+                record.absoluteExpiry = now + remembered
+                record.idle = remembered
+            }
+            if let recorded { record.authentication = recorded }
             let absoluteExpiry = record.absoluteExpiry
             state.entries[old] = nil
             state.removeFromIndex(user: record.user, id: old.id)
-            if record.user == nil && user != nil { record.idle = boundIdle }
+            if record.user == nil && user != nil && remembered == nil { record.idle = boundIdle }
             record.revision += 1
             record.user = user
             // A renewal keeps the family and leaves a tombstone in the same slot. (A successor in another slot, after
@@ -52,6 +63,9 @@ extension MemorySessionStore {
             }
             return .success(record)
         }
-        return makeSession(identity, token: token, record: try counted("rotate", outcome))
+        for id in evicted { configuration.events.session(.destroyed(.limitEviction), id: id, user: user) }
+        let record = try counted("rotate", outcome)
+        configuration.events.rotated(kind, id: identity.id, user: user)
+        return makeSession(identity, token: token, record: record)
     }
 }

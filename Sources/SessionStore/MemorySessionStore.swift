@@ -27,6 +27,8 @@ public final class MemorySessionStore: SessionStore {
         var family: SessionFamily?
         /// The ids of the renewal tombstones that lead here (ended with the session).
         var predecessors: [String] = []
+        /// Recorded by a login or re-authentication.
+        var authentication: AuthenticationContext?
     }
 
     struct Tombstone: Sendable {
@@ -156,12 +158,16 @@ extension MemorySessionStore.State {
     }
 
     /// Applies the per-user limit before adding a session: evicts the oldest, or returns the refusal.
-    mutating func makeRoom(forUser user: String, tag: String, limit: Int, refuse: Bool, now: Int64) -> SessionStoreError? {
+    /// The evicted session ids are added to `evicted`.
+    mutating func makeRoom(
+        forUser user: String, tag: String, limit: Int, refuse: Bool, now: Int64, evicted: inout [String]
+    ) -> SessionStoreError? {
         let live = liveSessions(ofUser: user, tag: tag, now: now)
         guard live.count >= limit else { return nil }
         if refuse { return SessionStoreError(.limitReached, "the user already has \(limit) sessions") }
         for oldest in live.prefix(live.count - limit + 1) {
             endFamily(SessionIdentity(tag: tag, id: oldest.id), now: now)
+            evicted.append(oldest.id)
         }
         return nil
     }

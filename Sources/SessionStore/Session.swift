@@ -39,6 +39,9 @@ public struct Session: Sendable {
     public var csrfToken: String { keyring.csrfToken(for: family) }
     /// `true` when reached through a token that was renewed by another request within its grace window.
     public let reachedThroughGrace: Bool
+    /// How and when the user last authenticated (recorded by a login or re-authentication that was given an
+    /// ``Authentication``); `nil` for anonymous sessions and logins that recorded nothing.
+    public let authentication: AuthenticationContext?
 
     /// The family the CSRF token is bound to (the session that started it; kept by renewals).
     package let family: SessionFamily
@@ -49,7 +52,8 @@ public struct Session: Sendable {
     package init(
         identity: SessionIdentity, token: SessionToken?, user: String?, createdAt: Date, lastAccessAt: Date,
         absoluteExpiry: Date, idleTimeout: Duration, revision: Int64, keyring: SessionKeyring,
-        reachedThroughGrace: Bool, family: SessionFamily?, attributes: [String: [UInt8]]
+        reachedThroughGrace: Bool, family: SessionFamily?, attributes: [String: [UInt8]],
+        authentication: AuthenticationContext? = nil
     ) {
         self.identity = identity
         self.token = token
@@ -64,6 +68,7 @@ public struct Session: Sendable {
         // A session that no renewal produced starts its own family (its token's key version and its id).
         self.family = family ?? SessionFamily(keyVersion: token?.keyVersion ?? keyring.current.version, id: identity.id)
         self.attributes = attributes
+        self.authentication = authentication
     }
 
     /// When the session ends if it stays idle: the earlier of idle expiry and absolute expiry.
@@ -171,6 +176,15 @@ public struct SessionSummary: Sendable, Hashable {
     public let createdAt: Date
     /// When it was last active (within the touch threshold).
     public let lastAccessAt: Date
+    /// How and when its user authenticated, from which client (device, address); `nil` when nothing was recorded.
+    public let authentication: AuthenticationContext?
+
+    package init(handle: String, createdAt: Date, lastAccessAt: Date, authentication: AuthenticationContext? = nil) {
+        self.handle = handle
+        self.createdAt = createdAt
+        self.lastAccessAt = lastAccessAt
+        self.authentication = authentication
+    }
 }
 
 /// Why a session's token is replaced.

@@ -17,6 +17,10 @@ public struct SessionConfiguration: Sendable {
         /// idle timeout since the last refresh, so a busy session does not cost a write on every read.
         /// `0` refreshes on every load. Default: `0.1`.
         public var touchThreshold: Double = 0.1
+        /// "Remember me": a login that asks for it (``Authentication/remember``) gets this absolute lifetime from the
+        /// login on, and the same idle timeout, instead of the defaults; it is still renewed, rotated and revocable
+        /// like any session. At most ``SessionConfiguration/maximumIdleTimeout``. Default: 30 days (720 h).
+        public var rememberMeLifetime: Duration = .seconds(720 * 3600)
 
         /// The defaults.
         public init() {}
@@ -62,6 +66,9 @@ public struct SessionConfiguration: Sendable {
     public var maximumSessionsPerUser = 32
     /// What happens past ``maximumSessionsPerUser``. Default: ``LimitPolicy/evictOldest``.
     public var limitPolicy = LimitPolicy.evictOldest
+    /// Where the store reports lifecycle events (created, logged in, rotated, destroyed, expired, suspected theft).
+    /// Subscribe with ``SessionEvents/subscribe()``; with no subscriber, reporting costs next to nothing.
+    public var events = SessionEvents()
 
     /// The defaults.
     public init() {}
@@ -89,6 +96,9 @@ public struct SessionConfiguration: Sendable {
         }
         guard expiry.absoluteTimeout <= Self.maximumAbsoluteTimeout else {
             throw fail("the absolute timeout must not exceed \(Self.maximumAbsoluteTimeout.milliseconds) ms (about 34 years)")
+        }
+        guard expiry.rememberMeLifetime >= .milliseconds(1), expiry.rememberMeLifetime <= Self.maximumIdleTimeout else {
+            throw fail("the remember-me lifetime must be positive and at most \(Self.maximumIdleTimeout.milliseconds) ms (about 49.7 days)")
         }
         guard (0...1).contains(expiry.touchThreshold) else { throw fail("the touch threshold must be within 0...1") }
         guard rotation.renewalGrace >= .zero, rotation.theftDetectionWindow >= .zero else {

@@ -10,9 +10,11 @@ package enum SessionInternals {
     }
 
     /// A session summary for a stored id.
-    package static func summary(id: String, createdAt: Int64, lastAccessAt: Int64) -> SessionSummary {
+    package static func summary(
+        id: String, createdAt: Int64, lastAccessAt: Int64, authentication: AuthenticationContext? = nil
+    ) -> SessionSummary {
         SessionSummary(handle: SessionIdentity.handle(forID: id), createdAt: date(milliseconds: createdAt),
-                       lastAccessAt: date(milliseconds: lastAccessAt))
+                       lastAccessAt: date(milliseconds: lastAccessAt), authentication: authentication)
     }
 
     /// The attributes' total size (names plus values).

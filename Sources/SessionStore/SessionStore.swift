@@ -21,9 +21,12 @@ public protocol SessionStore: Sendable {
     var configuration: SessionConfiguration { get }
 
     /// Creates a session, optionally bound to a user and with initial attributes, and returns it with its token.
+    /// - Parameter authentication: for a session created at login, how the user authenticated: recorded in the
+    ///   session (``Session/authentication``) with the store's time; with `remember`, the session gets the
+    ///   remember-me lifetime.
     /// - Throws: ``SessionStoreError`` `.tooLarge`, `.limitReached` (per-user limit with the refuse policy),
     ///   `.unavailable`.
-    func create(user: String?, attributes: [String: [UInt8]]) async throws(SessionStoreError) -> Session
+    func create(user: String?, attributes: [String: [UInt8]], authentication: Authentication?) async throws(SessionStoreError) -> Session
 
     /// Loads the session a token designates, refreshing its idle expiry lazily.
     /// - Returns: `nil` for malformed, unknown, expired, destroyed or rotated-away tokens.
@@ -53,7 +56,12 @@ public protocol SessionStore: Sendable {
     /// - Throws: ``SessionStoreError`` `.alreadyRotated` when another request rotated it first, or when the session
     ///   was reached through a renewed-away token; `.notFound`; `.conflict` (login only: parallel writes kept
     ///   overtaking the copy; retry); `.limitReached` (nothing changed); `.unavailable`.
-    func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session
+    ///
+    /// Given an `authentication` (a login or a re-authentication), the rotation also records it in the session, in
+    /// the same atomic step: ``Session/authentication`` becomes it, with the store's time; with `remember`, the
+    /// session's absolute expiry becomes the remember-me lifetime from now. Without one, the recorded
+    /// authentication is kept.
+    func rotate(_ session: Session, _ kind: RotationKind, authentication: Authentication?) async throws(SessionStoreError) -> Session
 
     /// Destroys the session (logout) with its renewal tombstones, following a renewal made meanwhile by another
     /// request to the live session. Later saves, touches and rotations fail with `.notFound`.
@@ -74,7 +82,17 @@ public protocol SessionStore: Sendable {
 extension SessionStore {
     /// Creates an anonymous session or one bound to `user`, with no attributes.
     public func create(user: String? = nil) async throws(SessionStoreError) -> Session {
-        try await create(user: user, attributes: [:])
+        try await create(user: user, attributes: [:], authentication: nil)
+    }
+
+    /// Creates a session with initial attributes, recording no authentication.
+    public func create(user: String?, attributes: [String: [UInt8]]) async throws(SessionStoreError) -> Session {
+        try await create(user: user, attributes: attributes, authentication: nil)
+    }
+
+    /// Rotates the token, keeping the recorded authentication (see ``rotate(_:_:authentication:)``).
+    public func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session {
+        try await rotate(session, kind, authentication: nil)
     }
 
     /// Saves pending changes without a revision check.

@@ -32,6 +32,9 @@ public struct TokenService: Sendable {
     public let accessTokenLifetime: Duration
     /// The families revoked recently, as this instance knows them.
     public let revocations: RevocationList
+    /// Where family lifecycle events go (created, logged in, rotated by refresh, destroyed, suspected theft);
+    /// share the session store's (``SessionConfiguration/events``) to observe both on one stream.
+    public let events: SessionEvents
     let logger: Logger
 
     /// Creates the service.
@@ -42,11 +45,12 @@ public struct TokenService: Sendable {
     ///     ``TokenFamilyConfiguration/revocationHorizon`` minus the codec's leeway (a revocation must be remembered
     ///     until every access token of the family has expired).
     ///   - maxStaleness: how old the revocation list may be before verification fails closed. Default: 1 s.
+    ///   - events: where family lifecycle events are reported (default: a bus of its own).
     ///   - logger: never sees a token (only short fingerprints).
     /// - Throws: ``SessionStoreError`` `.invalidConfiguration` when the lifetime is outside those bounds.
     public init(
         store: any TokenFamilyStore, codec: AccessTokenCodec, accessTokenLifetime: Duration = .seconds(300),
-        maxStaleness: Duration = .seconds(1), logger: Logger = Logger(label: "tokens")
+        maxStaleness: Duration = .seconds(1), events: SessionEvents = SessionEvents(), logger: Logger = Logger(label: "tokens")
     ) throws(SessionStoreError) {
         guard accessTokenLifetime >= .seconds(1) else {
             throw SessionStoreError(.invalidConfiguration, "the access-token lifetime must be at least 1 s")
@@ -59,6 +63,7 @@ public struct TokenService: Sendable {
         self.codec = codec
         self.accessTokenLifetime = accessTokenLifetime
         self.revocations = RevocationList(horizon: accessTokenLifetime + codec.configuration.leeway, maxStaleness: maxStaleness)
+        self.events = events
         self.logger = logger
     }
 
@@ -82,6 +87,8 @@ public struct TokenService: Sendable {
     public func issue(user: String) async throws(TokenError) -> TokenPair {
         let grant: RefreshGrant
         do { grant = try await store.issue(user: user) } catch { throw TokenError.wrap(error) }
+        report(.created, grant.family.id, user: user)
+        report(.loggedIn, grant.family.id, user: user)
         return pair(for: grant)
     }
 
@@ -93,9 +100,12 @@ public struct TokenService: Sendable {
         do { outcome = try await store.refresh(refreshToken) } catch { throw TokenError.wrap(error) }
         switch outcome {
         case .rotated(let grant):
+            report(.rotated(.refresh), grant.family.id, user: grant.family.user)
             return pair(for: grant)
         case .reused(let family):
             revocations.revoke([family.id])
+            report(.suspectedTheft, family.id, user: family.user)
+            report(.destroyed(.revocation), family.id, user: family.user)
             Counter(label: "token_refresh_reuse_total").increment()
             logger.warning("a spent refresh token was presented again: its family is revoked (possible theft)", metadata: [
                 "family": "\(family.id.prefix(8))", "token": "\(SessionKeyring.fingerprint(of: Array(refreshToken.utf8)))",
@@ -129,7 +139,10 @@ public struct TokenService: Sendable {
     public func revoke(token: String) async throws(TokenError) {
         if SessionToken(token) != nil {
             do {
-                if let family = try await store.revoke(refreshToken: token) { revocations.revoke([family.id]) }
+                if let family = try await store.revoke(refreshToken: token) {
+                    revocations.revoke([family.id])
+                    report(.destroyed(.revocation), family.id, user: family.user)
+                }
             } catch {
                 throw TokenError.wrap(error)
             }
@@ -137,7 +150,10 @@ public struct TokenService: Sendable {
         }
         guard let claims = try? codec.verify(Substring(token), now: Int64(Date().timeIntervalSince1970)) else { return }
         do {
-            if try await store.revokeFamily(claims.family, ofUser: claims.subject) { revocations.revoke([claims.family]) }
+            if try await store.revokeFamily(claims.family, ofUser: claims.subject) {
+                revocations.revoke([claims.family])
+                report(.destroyed(.revocation), claims.family, user: claims.subject)
+            }
         } catch {
             throw TokenError.wrap(error)
         }
@@ -150,6 +166,7 @@ public struct TokenService: Sendable {
         do {
             let revoked = try await store.revokeFamilies(ids, ofUser: user)
             revocations.revoke(revoked)
+            for id in revoked { report(.destroyed(.revocation), id, user: user) }
             return revoked.count
         } catch {
             throw TokenError.wrap(error)
@@ -162,10 +179,16 @@ public struct TokenService: Sendable {
         do {
             let ended = try await store.revokeFamilies(ofUser: user)
             revocations.revoke(ended)
+            for id in ended { report(.destroyed(.logoutEverywhere), id, user: user) }
             return ended.count
         } catch {
             throw TokenError.wrap(error)
         }
+    }
+
+    /// Reports a family event.
+    private func report(_ kind: SessionEvent.Kind, _ family: String, user: String) {
+        events.emit(SessionEvent(kind, .tokenFamily(id: family), user: user))
     }
 
     /// Keeps this instance's revocation list current until the task is cancelled (run it as a service).

@@ -13,8 +13,8 @@ final class CountingSessionStore: SessionStore {
     var configuration: SessionConfiguration { inner.configuration }
     var saveCount: Int { saves.load(ordering: .relaxed) }
 
-    func create(user: String?, attributes: [String: [UInt8]]) async throws(SessionStoreError) -> Session {
-        try await inner.create(user: user, attributes: attributes)
+    func create(user: String?, attributes: [String: [UInt8]], authentication: Authentication?) async throws(SessionStoreError) -> Session {
+        try await inner.create(user: user, attributes: attributes, authentication: authentication)
     }
     func load(_ token: String) async throws(SessionStoreError) -> Session? { try await inner.load(token) }
     func save(_ session: inout Session, checkingRevision: Bool) async throws(SessionStoreError) {
@@ -25,8 +25,8 @@ final class CountingSessionStore: SessionStore {
         try await inner.increment(session, attribute, by: delta)
     }
     func touch(_ session: Session) async throws(SessionStoreError) -> Bool { try await inner.touch(session) }
-    func rotate(_ session: Session, _ kind: RotationKind) async throws(SessionStoreError) -> Session {
-        try await inner.rotate(session, kind)
+    func rotate(_ session: Session, _ kind: RotationKind, authentication: Authentication?) async throws(SessionStoreError) -> Session {
+        try await inner.rotate(session, kind, authentication: authentication)
     }
     func destroy(_ session: Session) async throws(SessionStoreError) { try await inner.destroy(session) }
     func sessions(ofUser user: String) async throws(SessionStoreError) -> [SessionSummary] { try await inner.sessions(ofUser: user) }
