@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes everything that parses untrusted input with libFuzzer (AddressSanitizer on): the Cookie header scanner,
 # token parsing, access-token (JWT) verification, the CSRF token check's input, the form-field reader, the
-# packed-metadata decoder, the Redis reply reader (bytes → hiredis → RedisReply) and Redis URL parsing.
+# X-Forwarded-For walk with its IP/CIDR parsers, the packed-metadata decoder, the Redis reply reader
+# (bytes → hiredis → RedisReply) and Redis URL parsing.
 # Usage: bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET…]   (default 10 s each, every target)
 # Each target starts from its corpus in Fuzz/corpus/<name> (new inputs it finds go to .build-fuzz/corpus/<name>);
 # a crash leaves its input in .build-fuzz/artifacts/ and fails the script.
@@ -12,7 +13,7 @@ seconds=${1:-10}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET…] (got '$seconds')" >&2; exit 2; }
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cookie-header session-token csrf-token access-token form-fields packed-metadata redis-reply redis-url)
+[ ${#targets[@]} -gt 0 ] || targets=(cookie-header session-token csrf-token access-token form-fields forwarded-for packed-metadata redis-reply redis-url)
 # -DFUZZING turns each target's entry point into libFuzzer's driver; lld links what gold cannot.
 flags=(-c release --build-path .build-fuzz -Xswiftc -DFUZZING -Xswiftc -sanitize=fuzzer,address
        -Xswiftc -parse-as-library -Xswiftc -use-ld=lld)

@@ -200,13 +200,15 @@ ulimit -n 65536 2>/dev/null || true   # 200 users need ~800 sockets across HAPro
 export SESSION_SECRET; SESSION_SECRET=$(openssl rand -hex 32)
 export SESSION_DEMO_PASSWORD=${SESSION_DEMO_PASSWORD:-$(openssl rand -hex 12)}
 grace=5s
-# Each instance runs on session-server's defaults (one event-loop thread per core, Redis on the same loops);
+# Each instance runs on session-server's defaults (one event-loop thread per core, Redis on the same loops) and
+# believes X-Forwarded-For only from HAProxy (127.0.0.1, the address it connects from);
 # SERVER_THREADS=N passes --event-loop-threads N to each, to compare with a tuned thread count.
 instance=0
 for port in "$port1" "$port2" "$port3"; do
   instance=$((instance + 1))
   "$bin/session-server" --host 127.0.0.1 --port "$port" --redis "$redis_url" \
-    --instance-id "app$instance" --renew-grace "$grace" ${SERVER_THREADS:+--event-loop-threads "$SERVER_THREADS"} \
+    --instance-id "app$instance" --renew-grace "$grace" --trusted-proxy 127.0.0.1/32 \
+    ${SERVER_THREADS:+--event-loop-threads "$SERVER_THREADS"} \
     >"$work/app$instance.log" 2>&1 &
   pids+=($!)
 done

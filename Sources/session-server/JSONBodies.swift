@@ -7,7 +7,15 @@ import Hummingbird
 struct CSRFBody: ResponseEncodable { let csrfToken: String }
 
 /// `{"username","password"}`.
-struct LoginRequest: Decodable { let username: String; let password: String }
+struct LoginRequest: Decodable {
+    let username: String
+    let password: String
+    /// "Remember me": the session gets the remember-me lifetime (`POST /login` only).
+    let remember: Bool?
+}
+
+/// `{"password"}` (`POST /reauth`).
+struct ReauthRequest: Decodable { let password: String }
 
 /// `{"user","csrfToken"}`.
 struct LoginBody: ResponseEncodable { let user: String; let csrfToken: String }
@@ -49,7 +57,37 @@ struct StatusBody: ResponseEncodable { let status: String }
 struct EndedBody: ResponseEncodable { let status: String; let ended: Int }
 
 /// One entry of `GET /sessions`.
-struct SessionEntry: Encodable { let handle: String; let createdAt: String; let lastAccessAt: String; let current: Bool }
+/// One of `GET /sessions`' entries: the handle, times, the authentication recorded at login (`null` members when
+/// nothing was recorded), and whether it is the requesting session.
+struct SessionEntry: Encodable {
+    let handle: String
+    let createdAt: String
+    let lastAccessAt: String
+    let authenticatedAt: String?
+    let method: String?
+    let userAgent: String?
+    let ip: String?
+    let device: String?
+    let current: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case handle, createdAt, lastAccessAt, authenticatedAt, method, userAgent, ip, device, current
+    }
+
+    /// Writes every member, `null` included (each entry has exactly the same members).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(handle, forKey: .handle)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(lastAccessAt, forKey: .lastAccessAt)
+        try container.encode(authenticatedAt, forKey: .authenticatedAt)
+        try container.encode(method, forKey: .method)
+        try container.encode(userAgent, forKey: .userAgent)
+        try container.encode(ip, forKey: .ip)
+        try container.encode(device, forKey: .device)
+        try container.encode(current, forKey: .current)
+    }
+}
 
 /// `{"sessions": [...]}`.
 struct SessionsBody: ResponseEncodable { let sessions: [SessionEntry] }

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import HiredisClient
 import HummingbirdSessions
+import SessionHTTP
 import SessionStore
 
 /// The options with environment fallbacks applied and validated.
@@ -27,6 +28,10 @@ struct ResolvedOptions {
     var durableRevocation: Bool
     /// Access-token keys and lifetimes, refresh-token families.
     var tokens: TokenOptions
+    /// The proxies whose `X-Forwarded-For` gives the client's address (none by default).
+    var trustedProxies: TrustedProxies
+    /// How recent a login must be for sensitive actions.
+    var reauthenticationWindow: Duration
     /// Lines to log at start-up (generated passwords, ephemeral secret).
     var startupNotes: [String] = []
 
@@ -116,7 +121,20 @@ struct ResolvedOptions {
         if let limit = try integer(command.maxSessionsPerUser, "SESSION_MAX_SESSIONS_PER_USER") {
             settings.maximumSessionsPerUser = limit
         }
+        if let lifetime = try duration(command.rememberMeLifetime, "SESSION_REMEMBER_ME_LIFETIME") {
+            settings.expiry.rememberMeLifetime = lifetime
+        }
         do { try settings.validate() } catch { throw ValidationError("invalid session settings: \(error)") }
+        reauthenticationWindow = try duration(command.reauthWindow, "SESSION_REAUTH_WINDOW") ?? .seconds(600)
+        guard reauthenticationWindow > .zero else { throw ValidationError("the reauthentication window must be positive") }
+        let proxies = command.trustedProxies.isEmpty
+            ? (env("SESSION_TRUSTED_PROXIES")?.split(separator: ",").map(String.init) ?? [])
+            : command.trustedProxies
+        do {
+            trustedProxies = try TrustedProxies(proxies)
+        } catch {
+            throw ValidationError("\(command.trustedProxies.isEmpty ? "SESSION_TRUSTED_PROXIES" : "--trusted-proxy"): \(error)")
+        }
         sessionConfiguration = settings
 
         eventLoopThreads = try integer(command.eventLoopThreads, "SESSION_EVENT_LOOP_THREADS")

@@ -1,8 +1,10 @@
 // Routes+Auth: CSRF token, login, current user, renewal and logout.
 
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdSessions
+import SessionHTTP
 import SessionStore
 import SessionTokens
 
@@ -12,9 +14,24 @@ extension ServerApp {
             CSRFBody(csrfToken: try await context.sessions.csrfToken())
         }
         group.post("/login") { request, context in
-            let user = try await authenticatedUser(request, context: context, settings: settings)
-            try await context.sessions.login(user: user)
-            return LoginBody(user: user, csrfToken: try await context.sessions.csrfToken())
+            let credentials = try await verifiedCredentials(request, context: context, settings: settings)
+            let details = authentication(request, context: context, settings: settings, remember: credentials.remember == true)
+            try await context.sessions.login(user: credentials.username, authentication: details)
+            return LoginBody(user: credentials.username, csrfToken: try await context.sessions.csrfToken())
+        }
+        group.post("/reauth") { request, context in
+            let session = try await requireLogin(context)
+            let body: ReauthRequest
+            do {
+                body = try await request.decode(as: ReauthRequest.self, context: context)
+            } catch {
+                throw APIError(.badRequest, message: "expected JSON {\"password\"}")
+            }
+            guard let user = session.user, settings.users.verify(user: user, password: body.password) else {
+                throw APIError(.unauthorized, message: "invalid password")
+            }
+            try await context.sessions.reauthenticate(authentication(request, context: context, settings: settings, remember: false))
+            return CSRFBody(csrfToken: try await context.sessions.csrfToken())
         }
         group.get("/me") { _, context in
             let session = try await requireLogin(context)
@@ -36,7 +53,8 @@ extension ServerApp {
             return StatusBody(status: "logged out")
         }
         group.post("/logout-all") { request, context in
-            _ = try await requireLogin(context)
+            // A sensitive action: a stolen cookie alone must not end the owner's other sessions.
+            try await context.sessions.requireRecentAuthentication(within: settings.reauthenticationWindow)
             let keep = request.uri.queryParameters["keep-current"].map { $0 == "1" || $0 == "true" } ?? false
             if keep {
                 let ended = try await context.sessions.logoutOtherSessions()
@@ -55,6 +73,12 @@ extension ServerApp {
     /// The user of a `{"username","password"}` body whose password is right: 400 for another body, 401 for wrong
     /// credentials (`POST /login` and `POST /token`).
     static func authenticatedUser(_ request: Request, context: ServerContext, settings: ServerSettings) async throws -> String {
+        try await verifiedCredentials(request, context: context, settings: settings).username
+    }
+
+    /// A `{"username","password"[,"remember"]}` body whose password is right: 400 for another body, 401 for wrong
+    /// credentials.
+    static func verifiedCredentials(_ request: Request, context: ServerContext, settings: ServerSettings) async throws -> LoginRequest {
         let credentials: LoginRequest
         do {
             credentials = try await request.decode(as: LoginRequest.self, context: context)
@@ -64,7 +88,21 @@ extension ServerApp {
         guard settings.users.verify(user: credentials.username, password: credentials.password) else {
             throw APIError(.unauthorized, message: "invalid username or password")
         }
-        return credentials.username
+        return credentials
+    }
+
+    /// `X-Forwarded-For`, which HAProxy appends the client's address to (`option forwardfor`).
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    /// What a password login or re-authentication records: the user agent, and the client's address from the
+    /// connection or, behind a trusted proxy, from `X-Forwarded-For`.
+    static func authentication(_ request: Request, context: ServerContext, settings: ServerSettings, remember: Bool) -> Authentication {
+        let peer = context.remoteAddress?.ipAddress
+        let forwarded = request.headers[values: forwardedFor]
+        return Authentication(
+            method: "password", userAgent: request.headers[.userAgent],
+            ipAddress: settings.trustedProxies.clientAddress(peer: peer, forwardedFor: forwarded), remember: remember
+        )
     }
 
     /// The session of a logged-in user, or 401.

@@ -8,8 +8,14 @@ extension ServerApp {
         group.get("/sessions") { _, context in
             let session = try await requireLogin(context)
             let current = session.identity.handle
-            let entries = try await context.sessions.sessionsOfUser().map {
-                SessionEntry(handle: $0.handle, createdAt: $0.createdAt.iso8601, lastAccessAt: $0.lastAccessAt.iso8601, current: $0.handle == current)
+            let entries = try await context.sessions.sessionsOfUser().map { summary in
+                let authentication = summary.authentication
+                return SessionEntry(
+                    handle: summary.handle, createdAt: summary.createdAt.iso8601, lastAccessAt: summary.lastAccessAt.iso8601,
+                    authenticatedAt: authentication?.authenticatedAt.iso8601, method: authentication?.method,
+                    userAgent: authentication?.userAgent, ip: authentication?.ipAddress, device: authentication?.device,
+                    current: summary.handle == current
+                )
             }
             return SessionsBody(sessions: entries)
         }

@@ -6,6 +6,8 @@ import Hummingbird
 import HummingbirdSessions
 import Logging
 import Metrics
+import NIOCore
+import SessionHTTP
 import SessionStore
 import SessionTokens
 
@@ -17,6 +19,10 @@ struct ServerSettings: Sendable {
     var sessions: SessionsConfiguration
     /// Who may log in.
     var users: DemoUsers
+    /// The proxies whose `X-Forwarded-For` gives the client's address (recorded at login).
+    var trustedProxies: TrustedProxies = .none
+    /// How recent a login must be for sensitive actions (`POST /logout-all`).
+    var reauthenticationWindow: Duration = .seconds(600)
     /// Access tokens and refresh-token families.
     var tokens: TokenService
     /// The refresh-token cookie of browser mode (`nil`: refresh tokens go in the JSON body).
@@ -30,12 +36,17 @@ struct ServerSettings: Sendable {
 }
 
 /// The request context of every route: the sessions handle and the verified access token of `HummingbirdSessions`.
-struct ServerContext: SessionsRequestContext, BearerTokenRequestContext {
+struct ServerContext: SessionsRequestContext, BearerTokenRequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     var sessions: RequestSessions = .detached
     var accessToken: AccessTokenClaims?
+    /// The connection's peer (HAProxy's address behind it).
+    let remoteAddress: SocketAddress?
 
-    init(source: Source) { coreContext = .init(source: source) }
+    init(source: Source) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
 }
 
 enum ServerApp {

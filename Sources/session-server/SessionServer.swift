@@ -26,7 +26,8 @@ struct SessionServer: AsyncParsableCommand {
             SESSION_ABSOLUTE_TIMEOUT, SESSION_RENEW_GRACE, SESSION_REVOKE_ON_THEFT (1), SESSION_MAX_SESSIONS_PER_USER, \
             SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1), SESSION_EVENT_LOOP_THREADS, SESSION_JWT_SIGNING_KEY_FILE, \
             SESSION_ACCESS_TOKEN_TTL, SESSION_REFRESH_TOKEN_TTL, SESSION_REFRESH_GRACE, SESSION_REFRESH_TOKEN_COOKIE (1), \
-            SESSION_TOKEN_ISSUER, SESSION_TOKEN_AUDIENCE. Command-line options win.
+            SESSION_TOKEN_ISSUER, SESSION_TOKEN_AUDIENCE, SESSION_TRUSTED_PROXIES (comma-separated), SESSION_REAUTH_WINDOW, \
+            SESSION_REMEMBER_ME_LIFETIME. Command-line options win.
             Access tokens are signed with Ed25519 keys derived from the session secrets (one per secret version, the version \
             in the kid), so instances sharing the secrets share the keys; --jwt-signing-key-file replaces them with PEM keys.
             Secrets never go on the command line (ps shows it): SESSION_SECRETS="2:<secret>,1:<secret>" (version:secret, \
@@ -123,6 +124,15 @@ struct SessionServer: AsyncParsableCommand {
     @Option(help: "The aud claim of access tokens (default: session-api). (env: SESSION_TOKEN_AUDIENCE)")
     var tokenAudience: String?
 
+    @Option(name: .customLong("trusted-proxy"), help: ArgumentHelp("A proxy (address or CIDR block) whose X-Forwarded-For is believed for the client's address; repeatable; default none (the connection's peer is the client). (env: SESSION_TRUSTED_PROXIES, comma-separated)", valueName: "CIDR"))
+    var trustedProxies: [String] = []
+
+    @Option(help: "How recent a login must be for sensitive actions (POST /logout-all), e.g. 10m (the default); older needs POST /reauth. (env: SESSION_REAUTH_WINDOW)")
+    var reauthWindow: ServerDuration?
+
+    @Option(help: "Absolute lifetime of a login with \"remember\": true, e.g. 720h (the default); the cookie's Max-Age follows it. (env: SESSION_REMEMBER_ME_LIFETIME)")
+    var rememberMeLifetime: ServerDuration?
+
     func run() async throws {
         let options = try ResolvedOptions(self, environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "session-server")
@@ -140,12 +150,17 @@ struct SessionServer: AsyncParsableCommand {
             configuration: options.sessionConfiguration, tokenFamilies: options.tokens.families,
             eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "session-server.store")
         )
+        let events = options.sessionConfiguration.events
+        let auditLog = AuditLog(bus: events, instance: options.instanceID)
         let tokens = try TokenService(store: backend.tokenStore, codec: options.tokens.codec,
-                                  accessTokenLifetime: options.tokens.accessTokenLifetime, logger: Logger(label: "session-server.tokens"))
+                                      accessTokenLifetime: options.tokens.accessTokenLifetime, events: events,
+                                      logger: Logger(label: "session-server.tokens"))
         let settings = ServerSettings(
             instanceID: options.instanceID,
             sessions: options.sessionsConfiguration,
             users: options.users,
+            trustedProxies: options.trustedProxies,
+            reauthenticationWindow: options.reauthenticationWindow,
             tokens: tokens,
             refreshTokenCookie: options.tokens.refreshCookie,
             healthCheck: backend.healthCheck,
@@ -159,7 +174,7 @@ struct SessionServer: AsyncParsableCommand {
         for line in options.startupNotes { logger.notice("\(line)") }
         logger.notice("session-server listening on http://\(options.host):\(options.port) as instance \(options.instanceID), store: \(backend.description)")
 
-        var services: [any Service] = [tokens, app]
+        var services: [any Service] = [auditLog, tokens, app]
         if let client = backend.client { services.insert(client, at: 0) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -135,6 +135,8 @@ final class Topology: Sendable {
         var arguments = [
             "--host", "127.0.0.1", "--port", "\(port)", "--redis", redisURL,
             "--instance-id", instanceID, "--renew-grace", options.renewGrace,
+            // HAProxy connects from 127.0.0.1: only its X-Forwarded-For names the client.
+            "--trusted-proxy", "127.0.0.1/32",
         ]
         if let idle = options.idleTimeout { arguments += ["--idle-timeout", idle] }
         if let absolute = options.absoluteTimeout { arguments += ["--absolute-timeout", absolute] }

@@ -10,6 +10,34 @@ import Testing
 @Suite struct OptionsTests {
     static let secret = String(repeating: "s", count: 32)
 
+    @Test func trustedProxiesReauthWindowAndRememberMe() throws {
+        let defaults = try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
+        #expect(defaults.trustedProxies.blocks.isEmpty, "X-Forwarded-For is ignored unless configured")
+        #expect(defaults.reauthenticationWindow == .seconds(600))
+        #expect(defaults.sessionConfiguration.expiry.rememberMeLifetime == .seconds(720 * 3600))
+
+        let flags = try ResolvedOptions(try SessionServer.parse([
+            "--trusted-proxy", "127.0.0.1/32", "--trusted-proxy", "10.0.0.0/8", "--reauth-window", "5m", "--remember-me-lifetime", "48h",
+        ]), environment: ["SESSION_DEMO_PASSWORD": "pw", "SESSION_TRUSTED_PROXIES": "192.168.0.0/16"])
+        #expect(flags.trustedProxies.blocks.map(\.description) == ["127.0.0.1/32", "10.0.0.0/8"], "the flags win over the environment")
+        #expect(flags.reauthenticationWindow == .seconds(300))
+        #expect(flags.sessionConfiguration.expiry.rememberMeLifetime == .seconds(48 * 3600))
+
+        let environment = try ResolvedOptions(try SessionServer.parse([]), environment: [
+            "SESSION_DEMO_PASSWORD": "pw", "SESSION_TRUSTED_PROXIES": "172.30.0.10/32, ::1",
+            "SESSION_REAUTH_WINDOW": "30s", "SESSION_REMEMBER_ME_LIFETIME": "1h",
+        ])
+        #expect(environment.trustedProxies.blocks.map(\.description) == ["172.30.0.10/32", "::1/128"])
+        #expect(environment.reauthenticationWindow == .seconds(30))
+        #expect(environment.sessionConfiguration.expiry.rememberMeLifetime == .seconds(3600))
+
+        #expect(throws: ValidationError.self) { try ResolvedOptions(try SessionServer.parse(["--trusted-proxy", "haproxy"]), environment: [:]) }
+        #expect(throws: ValidationError.self) { try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_TRUSTED_PROXIES": "10.0.0.0/40"]) }
+        #expect(throws: ValidationError.self) { try ResolvedOptions(try SessionServer.parse(["--remember-me-lifetime", "2000h"]), environment: [:]) }
+        #expect(throws: (any Error).self) { try ResolvedOptions(try SessionServer.parse(["--reauth-window", "0s"]), environment: [:]) }
+        #expect(throws: ValidationError.self) { try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_REAUTH_WINDOW": "0s"]) }
+    }
+
     @Test func defaultsAndEnvironmentFallbacks() throws {
         let defaults = try ResolvedOptions(try SessionServer.parse([]), environment: ["SESSION_DEMO_PASSWORD": "pw"])
         #expect(defaults.host == "127.0.0.1" && defaults.port == 8080 && defaults.redisURL == nil && !defaults.memory)

@@ -21,6 +21,8 @@ struct TestServer {
     let tokens: TokenService
     /// Browser mode: refresh tokens in the `rt` cookie.
     let refreshTokenCookie: RefreshTokenCookie?
+    /// `--reauth-window`.
+    var reauthenticationWindow: Duration = .seconds(600)
 
     init(
         store: (any SessionStore)? = nil, instanceID: String = "test-1", tokens: TokenService? = nil,
@@ -45,6 +47,7 @@ struct TestServer {
             instanceID: instanceID,
             sessions: .insecureLocal(),
             users: DemoUsers(["alice": password, "bob": password]),
+            reauthenticationWindow: reauthenticationWindow,
             tokens: tokens,
             refreshTokenCookie: refreshTokenCookie,
             healthCheck: healthCheck,
