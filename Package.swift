@@ -249,6 +249,17 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             ]
         ),
+        .testTarget(
+            name: "VaporSessionsTests",
+            dependencies: [
+                "VaporSessions",
+                "SessionStore",
+                "RedisSessionStore",
+                "HiredisClient",
+                "EmbeddedRedis",
+                .product(name: "VaporTesting", package: "vapor"),
+            ]
+        ),
         // The whole demo topology (redis-server, three session-server processes, HAProxy with deploy/haproxy.cfg)
         // driven over HTTPS like a black-box client; "session-server" and "session-bench" (the chaos suite's load)
         // are listed so that their executables are built first.
