@@ -24,7 +24,8 @@ import Vapor
 /// What Vapor's `SessionsMiddleware` still cannot give, whatever the driver — use ``VaporSessionsMiddleware``
 /// for these:
 /// - **No rotation on login**: `req.auth.login` / `req.session.authenticate` keep the pre-login session ID, so a
-///   planted cookie survives login (session fixation) unless the app destroys the session itself.
+///   planted cookie survives login (session fixation) unless the app rotates by hand (`req.session.id = nil` for
+///   a new session with the same data, and `deleteSession` of the old ID, which otherwise stays valid).
 /// - **No CSRF protection** of state-changing requests.
 /// - **A weak cookie by default**: `vapor-session`, neither `Secure` nor `HttpOnly`, no `__Host-` prefix, a
 ///   fixed one-week `Expires` unrelated to the session's lifetime (see `SessionsConfiguration.hardened(...)`).

@@ -48,6 +48,7 @@ public struct VaporSessionsError: AbortError, CustomStringConvertible {
     /// `AbortError`: a response about a session is never cached.
     public var headers: HTTPHeaders { ["Cache-Control": "no-store"] }
 
+    /// The status, the message and the store failure (never a token).
     public var description: String { "VaporSessionsError(\(status.code)): \(message)" + (storeError.map { " (\($0))" } ?? "") }
 
     /// The JSON error response the middleware sends.

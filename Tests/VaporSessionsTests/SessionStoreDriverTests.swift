@@ -13,8 +13,11 @@ import VaporTesting
 let driverCookie = "__Host-vapor-session"
 
 /// Runs `body` with an application that uses Vapor's `SessionsMiddleware` over ``SessionStoreDriver``.
-func withDriverApp(_ body: @Sendable (Application, RedisSessionStore, RedisServerProcess) async throws -> Void) async throws {
-    try await withRedisStore { store, server in
+func withDriverApp(
+    sessions: SessionConfiguration = .init(),
+    _ body: @Sendable (Application, RedisSessionStore, RedisServerProcess) async throws -> Void
+) async throws {
+    try await withRedisStore(sessions: sessions) { store, server in
         try await withApp { app in
             app.sessions.use { _ in SessionStoreDriver(store: store) }
             app.sessions.configuration = .hardened(maxAge: 3600)
@@ -30,6 +33,10 @@ func withDriverApp(_ body: @Sendable (Application, RedisSessionStore, RedisServe
                 return "ok"
             }
             app.get("vapor", "get") { req async throws -> String in req.session.data[req.query["key"] ?? "k"] ?? "-" }
+            app.get("vapor", "rotate") { req async throws -> String in
+                req.session.id = nil          // Vapor's only way to a new ID: the middleware creates a new session
+                return "rotated"
+            }
             app.get("vapor", "destroy") { req async throws -> String in
                 req.session.destroy()
                 return "bye"
@@ -91,6 +98,22 @@ func withDriverApp(_ body: @Sendable (Application, RedisSessionStore, RedisServe
         }
     }
 
+    @Test func anExpiredSessionStartsANewOne() async throws {
+        var sessions = SessionConfiguration()
+        sessions.expiry.anonymousIdleTimeout = .milliseconds(500)
+        try await withDriverApp(sessions: sessions) { app, store, _ in
+            let tester = try app.testing()
+            let token = try #require(try await tester.sendRequest(.GET, "/vapor/set?key=a&value=1").sessionCookie(named: driverCookie))
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(try await store.load(token) == nil)
+            let response = try await tester.sendRequest(.GET, "/vapor/get?key=a", headers: headers(cookie: token, name: driverCookie))
+            #expect(response.text == "-")
+            let fresh = try #require(response.sessionCookie(named: driverCookie))
+            #expect(fresh != token)
+            #expect(try await store.load(fresh) != nil)
+        }
+    }
+
     @Test func parallelRequestsChangingDifferentKeysKeepBoth() async throws {
         try await withDriverApp { app, store, _ in
             let tester = try app.testing()
@@ -126,6 +149,20 @@ func withDriverApp(_ body: @Sendable (Application, RedisSessionStore, RedisServe
             let second = try #require(try await tester.sendRequest(.GET, "/vapor/set?key=who&value=planted").sessionCookie(named: driverCookie))
             let response = try await tester.sendRequest(.GET, "/vapor/get?key=who", headers: cookieHeader("\(driverCookie)=\(first); \(driverCookie)=\(second)"))
             #expect(response.text == "planted")
+        }
+    }
+
+    /// Documents a limitation of Vapor's own middleware (the README's table): rotating by hand leaves the old
+    /// session valid.
+    @Test func rotatingByHandUnderVaporsMiddlewareLeavesTheOldSessionValid() async throws {
+        try await withDriverApp { app, store, _ in
+            let tester = try app.testing()
+            let old = try #require(try await tester.sendRequest(.GET, "/vapor/set?key=a&value=1").sessionCookie(named: driverCookie))
+            let rotated = try await tester.sendRequest(.GET, "/vapor/rotate", headers: headers(cookie: old, name: driverCookie))
+            let new = try #require(rotated.sessionCookie(named: driverCookie))
+            #expect(new != old)
+            #expect(try await store.load(new)?.get("vapor.a", as: String.self) == "1")
+            #expect(try await store.load(old) != nil, "the pre-rotation ID still works")
         }
     }
 }
