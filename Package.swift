@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SessionTokens", targets: ["SessionTokens"]),
         .library(name: "HummingbirdSessions", targets: ["HummingbirdSessions"]),
         .library(name: "HummingbirdRedisPersist", targets: ["HummingbirdRedisPersist"]),
+        .library(name: "VaporSessions", targets: ["VaporSessions"]),
         .executable(name: "session-bench", targets: ["session-bench"]),
         .executable(name: "session-server", targets: ["session-server"]),
     ],
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev (pkg-config `hiredis`; its -D_FILE_OFFSET_BITS flag is
@@ -119,6 +121,18 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+        ),
+        // Vapor 4 integration over the store protocol only: an AsyncSessionDriver for Vapor's own SessionsMiddleware,
+        // and VaporSessionsMiddleware with the Hummingbird middleware's guarantees.
+        .target(
+            name: "VaporSessions",
+            dependencies: [
+                "SessionStore",
+                "SessionHTTP",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
         // Hummingbird's PersistDriver over the Redis client (for hummingbird-auth's SessionMiddleware).
         .target(
@@ -235,6 +249,17 @@ let package = Package(
                 "EmbeddedRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            ]
+        ),
+        .testTarget(
+            name: "VaporSessionsTests",
+            dependencies: [
+                "VaporSessions",
+                "SessionStore",
+                "RedisSessionStore",
+                "HiredisClient",
+                "EmbeddedRedis",
+                .product(name: "VaporTesting", package: "vapor"),
             ]
         ),
         // The whole demo topology (redis-server, three session-server processes, HAProxy with deploy/haproxy.cfg)
