@@ -14,33 +14,8 @@ extension RequestSessions {
     /// checks), and `remember` gives it the remember-me lifetime (the cookie's `Max-Age` follows).
     public func login(user: String, authentication: Authentication? = nil) async throws(SessionsError) {
         let store = try boundStore()
-        guard var session = try await current() else {
-            do {
-                replace(with: try await store.create(user: user, attributes: [:], authentication: authentication))
-            } catch {
-                throw SessionsError(error)
-            }
-            return
-        }
-        // Reached through a renewed-away token: another request rotated it and handed its client the successor.
-        if session.reachedThroughGrace {
-            throw SessionsError(SessionStoreError(.alreadyRotated, "\(session.identity) was reached through a renewed-away token"))
-        }
-        if let previous = session.user, previous != user {
-            do {
-                do throws(SessionStoreError) { try await store.destroy(session) } catch where error.code == .notFound {}
-                replace(with: try await store.create(user: user, attributes: [:], authentication: authentication))
-            } catch {
-                throw SessionsError(error)
-            }
-            return
-        }
-        do throws(SessionStoreError) {
-            if session.hasChanges { try await store.save(&session) }
-            replace(with: try await store.rotate(session, .login(user: user), authentication: authentication))
-        } catch {
-            throw SessionsError(error)
-        }
+        let session = try await current()
+        do { replace(with: try await store.logIn(session, user: user, authentication: authentication)) } catch { throw SessionsError(error) }
     }
 
     /// Renews the session's token (rotation `.renewal`: the old token keeps working for the grace window).
@@ -68,13 +43,8 @@ extension RequestSessions {
 
     private func rotate(_ kind: RotationKind, authentication: Authentication? = nil) async throws(SessionsError) -> Bool {
         let store = try boundStore()
-        guard var session = try await current() else { return false }
-        do {
-            if session.hasChanges { try await store.save(&session) }
-            replace(with: try await store.rotate(session, kind, authentication: authentication))
-        } catch {
-            throw SessionsError(error)
-        }
+        guard let session = try await current() else { return false }
+        do { replace(with: try await store.saveAndRotate(session, kind, authentication: authentication)) } catch { throw SessionsError(error) }
         return true
     }
 

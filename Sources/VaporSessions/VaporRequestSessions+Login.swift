@@ -1,5 +1,6 @@
 // VaporRequestSessions+Login: login, renewal, privilege change and logout on the per-request session handle.
 
+import Foundation
 import SessionStore
 
 extension VaporRequestSessions {
@@ -8,7 +9,9 @@ extension VaporRequestSessions {
     /// token is dead at once (no session fixation); the CSRF token changes too. Pending changes are saved first.
     /// A session bound to another user is destroyed instead, and `user` gets a fresh one, so nothing of one
     /// user's session reaches another's. A session reached through a renewed-away token (its successor belongs to
-    /// the request that renewed it) is refused with 409.
+    /// the request that renewed it) is refused with 409. Given an `authentication`, the session records it
+    /// (``SessionStore/Session/authentication``: time, method, user agent, address) in the same round trip, and
+    /// `remember` gives it the remember-me lifetime.
     ///
     /// ```swift
     /// app.post("login") { req async throws -> HTTPStatus in
@@ -17,27 +20,11 @@ extension VaporRequestSessions {
     ///     return .noContent
     /// }
     /// ```
-    public func login(user: String) async throws(VaporSessionsError) {
+    public func login(user: String, authentication: Authentication? = nil) async throws(VaporSessionsError) {
         let store = try boundStore()
-        guard var session = try await current() else {
-            do { replace(with: try await store.create(user: user)) } catch { throw VaporSessionsError(error) }
-            return
-        }
-        if session.reachedThroughGrace {
-            throw VaporSessionsError(SessionStoreError(.alreadyRotated, "\(session.identity) was reached through a renewed-away token"))
-        }
-        if let previous = session.user, previous != user {
-            do {
-                do throws(SessionStoreError) { try await store.destroy(session) } catch where error.code == .notFound {}
-                replace(with: try await store.create(user: user))
-            } catch {
-                throw VaporSessionsError(error)
-            }
-            return
-        }
-        do throws(SessionStoreError) {
-            if session.hasChanges { try await store.save(&session) }
-            replace(with: try await store.rotate(session, .login(user: user)))
+        let session = try await current()
+        do {
+            replace(with: try await store.logIn(session, user: user, authentication: authentication))
         } catch {
             throw VaporSessionsError(error)
         }
@@ -57,12 +44,32 @@ extension VaporRequestSessions {
         try await rotate(.privilegeChange)
     }
 
-    private func rotate(_ kind: RotationKind) async throws(VaporSessionsError) -> Bool {
+    /// Records a re-authentication of the session's user (who just proved their identity again): the token is
+    /// replaced as for a privilege change and ``SessionStore/Session/authentication`` becomes `authentication`.
+    /// - Returns: `false` when there is no session.
+    @discardableResult
+    public func reauthenticate(_ authentication: Authentication) async throws(VaporSessionsError) -> Bool {
+        try await rotate(.privilegeChange, authentication: authentication)
+    }
+
+    /// The session of a user who authenticated within `window`.
+    /// - Throws: ``VaporSessionsError`` 401 `"not logged in"`, 401 `"reauthentication required"`, 503.
+    @discardableResult
+    public func requireRecentAuthentication(within window: Duration, now: Date = Date()) async throws(VaporSessionsError) -> Session {
+        guard let session = try await current(), session.user != nil else {
+            throw VaporSessionsError(.unauthorized, "not logged in")
+        }
+        guard let authentication = session.authentication, authentication.isRecent(within: window, now: now) else {
+            throw VaporSessionsError(.unauthorized, "reauthentication required")
+        }
+        return session
+    }
+
+    private func rotate(_ kind: RotationKind, authentication: Authentication? = nil) async throws(VaporSessionsError) -> Bool {
         let store = try boundStore()
-        guard var session = try await current() else { return false }
+        guard let session = try await current() else { return false }
         do {
-            if session.hasChanges { try await store.save(&session) }
-            replace(with: try await store.rotate(session, kind))
+            replace(with: try await store.saveAndRotate(session, kind, authentication: authentication))
         } catch {
             throw VaporSessionsError(error)
         }
