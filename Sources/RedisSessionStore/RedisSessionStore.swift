@@ -114,8 +114,12 @@ public final class RedisSessionStore: SessionStore {
     func key(_ identity: SessionIdentity) -> String { slotPrefix(identity.tag) + identity.id }
     func indexKey(user: String, tag: String) -> String { indexPrefix(tag) + keyring.indexID(forUser: user) }
 
+    // The three choke points to Redis (pipeline, send, run) each count one round trip for the operation's span (see
+    // TracedSessionStore; a script's EVALSHA → EVAL retry after NOSCRIPT is not counted again).
+
     /// Sends commands in one pipeline (one round trip); failures become `.unavailable` like a script's.
     func pipeline(_ commands: [RedisCommand]) async throws(SessionStoreError) -> [RedisReply] {
+        SessionStoreTracing.countRoundTrip()
         do {
             return try await redis.pipeline(commands)
         } catch {
@@ -125,6 +129,7 @@ public final class RedisSessionStore: SessionStore {
 
     /// Sends one command; an error reply is returned (as by ``pipeline(_:)``), other failures become `.unavailable`.
     func send(_ command: RedisCommand) async throws(SessionStoreError) -> RedisReply {
+        SessionStoreTracing.countRoundTrip()
         do {
             return try await redis.send(command, timeout: nil)
         } catch let error as RedisError where error.serverError != nil {
@@ -139,6 +144,7 @@ public final class RedisSessionStore: SessionStore {
     func run(
         _ script: RedisScript, keys: [String], arguments: [any RedisArgument], revoking: Bool = false
     ) async throws(SessionStoreError) -> [RedisReply] {
+        SessionStoreTracing.countRoundTrip()
         do {
             let reply: RedisReply
             if revoking, let durable = settings.durableRevocation {

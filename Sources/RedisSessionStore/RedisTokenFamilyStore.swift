@@ -91,6 +91,7 @@ public final class RedisTokenFamilyStore: TokenFamilyStore {
     /// waits for the replicas to confirm it (see `RedisSessionStore.DurableRevocation`); an unconfirmed write is
     /// logged and counted, not failed.
     func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], revoking: Bool = false) async throws(SessionStoreError) -> RedisReply {
+        SessionStoreTracing.countRoundTrip()  // the one choke point: one round trip for the operation's span
         do {
             guard revoking, let durable = durableRevocation else { return try await client.run(script, keys: keys, arguments: arguments) }
             let (reply, confirmed) = try await client.run(script, keys: keys, arguments: arguments, confirmedBy: durable.replicas, within: durable.timeout)

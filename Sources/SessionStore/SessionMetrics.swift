@@ -30,28 +30,25 @@ package enum SessionMetrics {
     }()
 
     /// A token that failed the format check (length, alphabet, unknown key version).
-    package static func malformedToken() { malformed.increment() }
+    package static func malformedToken() {
+        malformed.increment()
+        SessionStoreTracing.recordOutcome("malformed")
+    }
     /// A stored attribute that no longer decodes as the requested type.
     package static func undecodableAttribute() { undecodable.increment() }
     /// A rotated-away token used after its grace window.
     package static func suspectedTheft() { theft.increment() }
     /// A revocation (logout, rotation) the replicas did not confirm within the durable-revocation timeout.
     package static func revocationUnconfirmed() { unconfirmed.increment() }
-    /// A store operation, by kind and outcome.
+    /// A store operation, by kind and outcome (also the outcome of its span, when traced).
     package static func operation(_ name: String, outcome: String) {
         operations[name]?[outcome]?.increment()
+        SessionStoreTracing.recordOutcome(outcome)
     }
 
     /// A store operation that failed, counted under the outcome its error code stands for (other codes are not counted).
     package static func operation(_ name: String, failedWith code: SessionStoreError.Code) {
-        let outcome: String
-        switch code {
-        case .notFound: outcome = "not_found"
-        case .conflict: outcome = "conflict"
-        case .alreadyRotated: outcome = "already_rotated"
-        case .limitReached: outcome = "limit"
-        default: return
-        }
-        operation(name, outcome: outcome)
+        guard [.notFound, .conflict, .alreadyRotated, .limitReached].contains(code) else { return }
+        operation(name, outcome: code.outcome)
     }
 }

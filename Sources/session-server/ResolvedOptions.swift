@@ -32,6 +32,8 @@ struct ResolvedOptions {
     var trustedProxies: TrustedProxies
     /// How recent a login must be for sensitive actions.
     var reauthenticationWindow: Duration
+    /// Span export over OTLP (on when an endpoint is configured).
+    var tracing: TracingOptions
     /// Lines to log at start-up (generated passwords, ephemeral secret).
     var startupNotes: [String] = []
 
@@ -157,6 +159,8 @@ struct ResolvedOptions {
             command, keyring: keyring, insecureCookies: insecureCookies, env: env, flag: flag,
             duration: { option, name throws in try duration(option, name) }
         )
+
+        tracing = try TracingOptions(option: command.otlpEndpoint ?? env("SESSION_OTLP_ENDPOINT"), environment: environment)
 
         if let file = command.usersFile ?? env("SESSION_USERS_FILE") {
             do { users = try DemoUsers(file: file) } catch { throw ValidationError("cannot read users file \(file): \(error)") }

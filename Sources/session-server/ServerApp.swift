@@ -33,6 +33,9 @@ struct ServerSettings: Sendable {
     var metricsFactory: (any MetricsFactory)?
     /// Renders `/metrics` (Prometheus text exposition).
     var metricsText: @Sendable () -> String
+    /// Adds Hummingbird's `TracingMiddleware` (a span per request, the parent of the store's spans). Default: `false`,
+    /// so a server that exports no spans pays nothing for them.
+    var tracesRequests = false
 }
 
 /// The request context of every route: the sessions handle and the verified access token of `HummingbirdSessions`.
@@ -56,6 +59,7 @@ enum ServerApp {
     /// session routes inside it; every response carries `X-Instance` and errors are JSON.
     static func buildRouter(store: any SessionStore, settings: ServerSettings) throws -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
+        if settings.tracesRequests { router.add(middleware: TracingMiddleware()) }  // outermost: the span covers it all
         router.add(middleware: InstanceHeaderMiddleware(instanceID: settings.instanceID))
         router.add(middleware: RequestMetricsMiddleware(factory: settings.metricsFactory))
         router.add(middleware: JSONErrorMiddleware())

@@ -27,7 +27,10 @@ struct SessionServer: AsyncParsableCommand {
             SESSION_USERS_FILE, SESSION_INSECURE_COOKIES (1), SESSION_EVENT_LOOP_THREADS, SESSION_JWT_SIGNING_KEY_FILE, \
             SESSION_ACCESS_TOKEN_TTL, SESSION_REFRESH_TOKEN_TTL, SESSION_REFRESH_GRACE, SESSION_REFRESH_TOKEN_COOKIE (1), \
             SESSION_TOKEN_ISSUER, SESSION_TOKEN_AUDIENCE, SESSION_TRUSTED_PROXIES (comma-separated), SESSION_REAUTH_WINDOW, \
-            SESSION_REMEMBER_ME_LIFETIME. Command-line options win.
+            SESSION_REMEMBER_ME_LIFETIME, SESSION_OTLP_ENDPOINT. Command-line options win.
+            Spans (HTTP request → store operation → Redis command) are exported over OTLP/HTTP only when an endpoint \
+            is configured: --otlp-endpoint, or the standard OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \
+            (the other OTEL_* variables apply too); otherwise no tracer is bootstrapped.
             Access tokens are signed with Ed25519 keys derived from the session secrets (one per secret version, the version \
             in the kid), so instances sharing the secrets share the keys; --jwt-signing-key-file replaces them with PEM keys.
             Secrets never go on the command line (ps shows it): SESSION_SECRETS="2:<secret>,1:<secret>" (version:secret, \
@@ -133,6 +136,9 @@ struct SessionServer: AsyncParsableCommand {
     @Option(help: "Absolute lifetime of a login with \"remember\": true, e.g. 720h (the default); the cookie's Max-Age follows it. (env: SESSION_REMEMBER_ME_LIFETIME)")
     var rememberMeLifetime: ServerDuration?
 
+    @Option(help: ArgumentHelp("Export spans over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT when set, else no export. (env: SESSION_OTLP_ENDPOINT)", valueName: "URL"))
+    var otlpEndpoint: String?
+
     func run() async throws {
         let options = try ResolvedOptions(self, environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "session-server")
@@ -141,6 +147,9 @@ struct SessionServer: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        // Before the store and the Redis client: they take the tracer bootstrapped now.
+        let tracing = try ServerTracing.bootstrap(options.tracing, instanceID: options.instanceID, logger: Logger(label: "session-server.tracing"))
+
         // Hummingbird's default is the process-wide NIO group, one thread per core; a smaller group is ours to stop.
         // Redis connections run on the same event loops as the HTTP channels.
         let eventLoops = options.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
@@ -148,7 +157,8 @@ struct SessionServer: AsyncParsableCommand {
             memory: options.memory, redisURL: options.redisURL, redisTLS: options.redisTLS,
             redisConnections: options.redisConnections, durableRevocation: options.durableRevocation, keyring: options.keyring,
             configuration: options.sessionConfiguration, tokenFamilies: options.tokens.families,
-            eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "session-server.store")
+            eventLoopGroup: eventLoops ?? MultiThreadedEventLoopGroup.singleton, tracer: tracing?.tracer,
+            logger: Logger(label: "session-server.store")
         )
         let events = options.sessionConfiguration.events
         let auditLog = AuditLog(bus: events, instance: options.instanceID)
@@ -165,17 +175,20 @@ struct SessionServer: AsyncParsableCommand {
             refreshTokenCookie: options.tokens.refreshCookie,
             healthCheck: backend.healthCheck,
             metricsFactory: nil,
-            metricsText: { registry.emitToString() }
+            metricsText: { registry.emitToString() },
+            tracesRequests: tracing != nil
         )
         let app = try ServerApp.buildApplication(
             store: backend.store, settings: settings, host: options.host, port: options.port,
             eventLoopGroup: eventLoops.map { .shared($0) } ?? .singleton, logger: logger
         )
         for line in options.startupNotes { logger.notice("\(line)") }
+        logger.notice("\(ServerTracing.startupNote(tracing, options.tracing))")
         logger.notice("session-server listening on http://\(options.host):\(options.port) as instance \(options.instanceID), store: \(backend.description)")
 
         var services: [any Service] = [auditLog, tokens, app]
         if let client = backend.client { services.insert(client, at: 0) }
+        if let tracing { services.insert(tracing.service, at: 0) }  // stops last: the final spans are exported
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         var failure: (any Error)?

@@ -9,6 +9,7 @@ import RedisSessionStore
 import EmbeddedRedis
 import SessionStore
 import SessionTokens
+import Tracing
 
 /// The store and the Redis pieces that must run (the client) or be stopped (the embedded server).
 struct StoreBackend: Sendable {
@@ -26,6 +27,8 @@ struct StoreBackend: Sendable {
     ///   - redisConnections: connections the pool keeps open (`nil`: the pool's default).
     ///   - durableRevocation: destroy and rotation wait up to 100 ms for one replica (`WAIT 1 100`).
     ///   - eventLoopGroup: where the Redis connections run (the HTTP server's).
+    ///   - tracer: when set, the stores are wrapped in `TracedSessionStore` / `TracedTokenFamilyStore` and the Redis
+    ///     connections make command spans with it (see `StoreBackend+Tracing`); `nil` (the default): no spans.
     static func open(
         memory: Bool,
         redisURL: String?,
@@ -36,12 +39,13 @@ struct StoreBackend: Sendable {
         configuration: SessionConfiguration,
         tokenFamilies: TokenFamilyConfiguration = .init(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tracer: (any Tracer)? = nil,
         logger: Logger
     ) async throws -> StoreBackend {
         if memory {
             let store = try MemorySessionStore(keyring: keyring, configuration: configuration)
             let tokenStore = try MemoryTokenFamilyStore(configuration: tokenFamilies)
-            return StoreBackend(store: store, tokenStore: tokenStore, client: nil, embedded: nil, description: "memory")
+            return StoreBackend(store: store, tokenStore: tokenStore, client: nil, embedded: nil, description: "memory").traced(tracer)
         }
         var embedded: RedisServerProcess?
         if redisURL == nil {
@@ -50,6 +54,7 @@ struct StoreBackend: Sendable {
         let url = redisURL ?? embedded!.url
         var clientConfiguration = try RedisClientConfiguration(url: url)
         if let redisTLS, clientConfiguration.connection.tls != nil { clientConfiguration.connection.tls = redisTLS }
+        clientConfiguration.connection.tracer = tracer ?? NoOpTracer()  // no command spans unless the server traces
         // Fail closed quickly while Redis is down: a request waits at most a second for a connection.
         clientConfiguration.pool.timeouts.leaseTimeout = .seconds(1)
         if let redisConnections {
@@ -68,7 +73,7 @@ struct StoreBackend: Sendable {
             client: client, keyring: keyring, configuration: tokenFamilies,
             durableRevocation: durableRevocation ? .init(replicas: 1, timeout: .milliseconds(100)) : nil, logger: Logger(label: "session-server.tokens"))
         let description = embedded.map { "embedded redis-server \($0.url)" } ?? "redis \(Self.redacted(url))"
-        return StoreBackend(store: store, tokenStore: tokenStore, client: client, embedded: embedded, description: description)
+        return StoreBackend(store: store, tokenStore: tokenStore, client: client, embedded: embedded, description: description).traced(tracer)
     }
 
     /// `/healthz`: PING answered within a second (always `true` in memory).

@@ -41,7 +41,7 @@ struct TestServer {
         return try TokenService(store: try MemoryTokenFamilyStore(configuration: families), codec: codec)
     }
 
-    func app(healthCheck: @escaping @Sendable () async -> Bool = { true }) throws -> some ApplicationProtocol {
+    func app(healthCheck: @escaping @Sendable () async -> Bool = { true }, tracesRequests: Bool = false) throws -> some ApplicationProtocol {
         let registry = self.registry
         let settings = ServerSettings(
             instanceID: instanceID,
@@ -52,7 +52,8 @@ struct TestServer {
             refreshTokenCookie: refreshTokenCookie,
             healthCheck: healthCheck,
             metricsFactory: PrometheusMetricsFactory(registry: registry),
-            metricsText: { registry.emitToString() }
+            metricsText: { registry.emitToString() },
+            tracesRequests: tracesRequests
         )
         return Application(router: try ServerApp.buildRouter(store: store, settings: settings))
     }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
+import Tracing
 
 /// One connection to Redis: a SwiftNIO channel (TCP, TLS or a Unix socket), with hiredis encoding the commands
 /// and decoding the replies.
@@ -37,6 +38,8 @@ public final class RedisConnection: Sendable {
     private let channel: any Channel
     private let handler: NIOLoopBound<RedisChannelHandler>
     private let logger: Logger
+    /// The tracer of command spans, `nil` when tracing is off (see ``RedisConnectionConfiguration/tracer``).
+    let tracer: (any Tracer)?
 
     private init(
         id: Int,
@@ -53,6 +56,7 @@ public final class RedisConnection: Sendable {
         self.eventLoop = channel.eventLoop
         self.handler = handler
         self.logger = logger
+        self.tracer = Self.commandTracer(configuration.tracer)
     }
 
     deinit { close() }
@@ -244,9 +248,19 @@ public final class RedisConnection: Sendable {
         mailbox.onClose { handler($0) }
     }
 
-    /// Queues encoded commands and waits for their replies. Cancelling the task fails the call at once; a command
-    /// already written has its reply absorbed when it comes.
+    /// Queues encoded commands and waits for their replies, in a client span when the task is traced (see
+    /// `RedisConnection+Tracing`). Cancelling the task fails the call at once; a command already written has its reply
+    /// absorbed when it comes.
     func submitSingle(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
+        if let tracer, let parent = InstrumentationContext.current {
+            return try await traced(tracer, parent: parent, CollectionOfOne(command), errorReply: Self.errorCode) {
+                try await self.writeSingle(command, timeout: timeout)
+            }
+        }
+        return try await writeSingle(command, timeout: timeout)
+    }
+
+    private func writeSingle(_ command: RedisCommand, timeout: Duration?) async throws -> RedisReply {
         let pending = PendingCommand(payload: command.encoded, replyCount: 1, timeout: timeout ?? configuration.timeouts.command)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
@@ -259,6 +273,15 @@ public final class RedisConnection: Sendable {
 
     func submitBatch(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
+        if let tracer, let parent = InstrumentationContext.current {
+            return try await traced(tracer, parent: parent, commands, errorReply: { _ in nil }) {
+                try await self.writeBatch(commands, timeout: timeout)
+            }
+        }
+        return try await writeBatch(commands, timeout: timeout)
+    }
+
+    private func writeBatch(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RedisReply] {
         var payload: [UInt8]
         if commands.count == 1 {
             payload = commands[0].encoded  // shared, not copied

@@ -1,5 +1,7 @@
 // RedisConnectionConfiguration: where and how one connection reaches Redis.
 
+import Tracing
+
 /// How a ``RedisConnection`` reaches and prepares a Redis server.
 ///
 /// ```swift
@@ -75,6 +77,11 @@ public struct RedisConnectionConfiguration: Sendable {
     /// The most elements one array reply may announce; a larger announcement is a protocol error that retires the
     /// connection (hiredis 0.14 would allocate 8 bytes per announced element up front). Default: 1,048,576.
     public var maximumArrayElements = 1 << 20
+    /// The tracer of the connection's command spans (a client span per command or pipeline, named by its commands,
+    /// never carrying an argument or a key; see the README's "Tracing"); only commands issued inside a traced context
+    /// get one. `nil` (the default): the tracer bootstrapped in `InstrumentationSystem` when the connection opens, so
+    /// bootstrap before opening connections. With no tracer (or `NoOpTracer`) the connection makes no spans at all.
+    public var tracer: (any Tracer)?
 
     /// Creates a configuration for an endpoint.
     public init(endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379)) {
