@@ -12,8 +12,8 @@ done
 for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 # Without the default OTLPExport trait: no test exports spans, and swift-otel with swift-protobuf would add about a
 # minute of cold build (67 s of CPU; the spans themselves are tested with an in-memory tracer; README "Tracing").
-# No debug information (-debug-info-format none): test failures still name their source lines (the test macros record
-# them), and the build is shorter on 2 cores.
+# No debug information (-debug-info-format none): less to emit and link, and test failures still name their source
+# lines (the test macros record them).
 swift build --build-tests --disable-default-traits -debug-info-format none
 # Every fuzz target, built normally, replays its seed corpus (the inputs that once found bugs included): a quick
 # regression check. Fuzzing for real (libFuzzer + AddressSanitizer, an instrumented build of its own that would

@@ -1,6 +1,7 @@
 // SessionCookie: the Set-Cookie values the middleware sends, and their Max-Age.
 
 import Foundation
+import SessionHTTP
 import SessionStore
 
 /// Writes the session cookie (``CookieHeader`` in `SessionHTTP` reads it).
@@ -17,28 +18,13 @@ enum SessionCookie {
     }
 
     private static func header(value: String, maxAge: Int, configuration: SessionsConfiguration) -> String {
-        var parts = ["\(configuration.cookieName)=\(value)", "Max-Age=\(max(0, maxAge))", "Path=/"]
-        if configuration.secure { parts.append("Secure") }
-        parts.append("HttpOnly")
-        parts.append("SameSite=\(configuration.sameSite.rawValue)")
-        return parts.joined(separator: "; ")
+        SessionCookieWriter.header(name: configuration.cookieName, value: value, maxAge: maxAge, secure: configuration.secure,
+                                   sameSite: configuration.sameSite.rawValue)
     }
 
-    /// Whole seconds of `Max-Age` for a session: its remaining absolute lifetime, capped by the configuration.
-    ///
-    /// The remaining lifetime is measured both from the store's time of the session's last access (set to the
-    /// store's "now" when the session is created or rotated, the only times the cookie is set) and from this
-    /// server's clock, and the smaller is used, so a clock skew between app server and store never makes the
-    /// cookie outlive the session.
+    /// Whole seconds of `Max-Age` for a session: its remaining absolute lifetime (the smaller of the store's and this
+    /// server's view), capped by the configuration (``SessionCookieWriter/maxAge(for:cap:now:)``).
     static func maxAge(for session: Session, configuration: SessionsConfiguration, now: Date = Date()) -> Int {
-        var seconds = min(
-            session.absoluteExpiry.timeIntervalSince(session.lastAccessAt),
-            session.absoluteExpiry.timeIntervalSince(now)
-        )
-        if let cap = configuration.maximumCookieAge {
-            seconds = min(seconds, Double(cap.components.seconds))
-        }
-        guard seconds.isFinite, seconds > 0 else { return 0 }
-        return Int(seconds.rounded(.down))
+        SessionCookieWriter.maxAge(for: session, cap: configuration.maximumCookieAge, now: now)
     }
 }

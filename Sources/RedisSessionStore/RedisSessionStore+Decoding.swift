@@ -113,16 +113,6 @@ extension RedisSessionStore {
         return nil
     }
 
-    /// The remember-me lifetime in milliseconds when `authentication` asks to be remembered.
-    func rememberedLifetime(_ authentication: Authentication?) -> Int64? {
-        authentication?.remember == true ? configuration.expiry.rememberMeLifetime.milliseconds : nil
-    }
-
-    /// `authentication` as the scripts record it at `now` (Redis's time).
-    func recorded(_ authentication: Authentication?, at now: Int64) -> AuthenticationContext? {
-        authentication.flatMap { AuthenticationContext(encoded: Array(AuthenticationContext.encoded($0, at: now).utf8)) }
-    }
-
     func tooLarge(_ size: Int) -> SessionStoreError {
         SessionStoreError(.tooLarge, "the session would be \(size) bytes, over the limit of \(configuration.maximumSessionBytes); nothing was written")
     }

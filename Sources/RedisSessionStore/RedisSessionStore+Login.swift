@@ -14,7 +14,7 @@ extension RedisSessionStore {
     func login(
         _ session: Session, user: String, token: SessionToken, authentication: Authentication?
     ) async throws(SessionStoreError) -> Session {
-        let remembered = rememberedLifetime(authentication)
+        let remembered = configuration.expiry.rememberedLifetime(authentication)
         let identity = keyring.identity(of: token)!
         let oldKey = key(session.identity)
         var retireKeys = [oldKey]
@@ -59,7 +59,7 @@ extension RedisSessionStore {
                     idleTimeout: remembered.map { .milliseconds($0) } ?? configuration.expiry.idleTimeout,
                     revision: stored.revision + 1, keyring: keyring, reachedThroughGrace: false, family: nil,
                     attributes: attributes,
-                    authentication: recorded(authentication, at: now)
+                    authentication: AuthenticationContext.recorded(authentication, at: now)
                         ?? Self.field("_a", in: fields).flatMap { AuthenticationContext(encoded: $0) }
                 )
             case "conflict":

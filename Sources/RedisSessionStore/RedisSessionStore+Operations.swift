@@ -14,7 +14,7 @@ extension RedisSessionStore {
         }
         let token = keyring.newToken(user: user)
         let identity = keyring.identity(of: token)!
-        let remembered = rememberedLifetime(authentication)
+        let remembered = configuration.expiry.rememberedLifetime(authentication)
         let reply = try await run(SessionScripts.create, keys: createKeys(identity, user: user),
                                   arguments: createArguments(identity, user: user, created: nil, absoluteExpiry: nil,
                                                              revision: 1, attributes: attributes,
@@ -28,7 +28,7 @@ extension RedisSessionStore {
             lastAccessAt: SessionInternals.date(milliseconds: now), absoluteExpiry: SessionInternals.date(milliseconds: absolute),
             idleTimeout: remembered.map { .milliseconds($0) } ?? configuration.expiry.idleTimeout(bound: user != nil),
             revision: 1, keyring: keyring, reachedThroughGrace: false, family: nil, attributes: attributes,
-            authentication: recorded(authentication, at: now)
+            authentication: AuthenticationContext.recorded(authentication, at: now)
         )
     }
 
@@ -201,7 +201,7 @@ extension RedisSessionStore {
             renewal ? "renewal" : "privilege", configuration.rotation.renewalGrace.milliseconds,
             configuration.rotation.theftDetectionWindow.milliseconds, identity.id, session.identity.id, bindUser,
             session.family.encoded, boundIdle, slotPrefix(identity.tag), authentication?.encoded ?? "",
-            rememberedLifetime(authentication).map(String.init) ?? "",
+            configuration.expiry.rememberedLifetime(authentication).map(String.init) ?? "",
         ], revoking: true)
         switch reply.first?.string {
         case "ok" where reply.count >= 7:

@@ -52,7 +52,7 @@ public struct Authentication: Sendable, Hashable {
         var bytes = 0
         for scalar in text.unicodeScalars {
             let kept: Unicode.Scalar = scalar.properties.generalCategory == .control ? " " : scalar
-            let width = String(kept).utf8.count
+            let width = kept.utf8.count
             guard bytes + width <= limit else { break }
             out.unicodeScalars.append(kept)
             bytes += width
@@ -105,8 +105,9 @@ public struct AuthenticationContext: Sendable, Hashable {
         )
     }
 
-    /// The stored form for an authentication at `milliseconds` (what the Redis scripts write as `now .. '\n' .. encoded`).
-    package static func encoded(_ authentication: Authentication, at milliseconds: Int64) -> String {
-        "\(milliseconds)\n" + authentication.encoded
+    /// `authentication` as a store records it at `milliseconds` (the Redis scripts write `now .. '\n' .. encoded`):
+    /// through the stored form, so that every store bounds the values the same way.
+    package static func recorded(_ authentication: Authentication?, at milliseconds: Int64) -> AuthenticationContext? {
+        authentication.flatMap { AuthenticationContext(encoded: Array(("\(milliseconds)\n" + $0.encoded).utf8)) }
     }
 }

@@ -10,12 +10,12 @@ extension MemorySessionStore {
         let token = keyring.newToken(user: user)
         let identity = keyring.identity(of: token)!
         let now = clock.nowMilliseconds()
-        let remembered = authentication?.remember == true ? configuration.expiry.rememberMeLifetime.milliseconds : nil
+        let remembered = configuration.expiry.rememberedLifetime(authentication)
         let record = try counted("create", Result { () throws(SessionStoreError) in
             try insert(identity, user: user,
                        absoluteExpiry: now + (remembered ?? configuration.expiry.absoluteTimeout.milliseconds),
                        idle: remembered, attributes: attributes,
-                       authentication: authentication.flatMap { Self.record($0, at: now) }, now: now)
+                       authentication: AuthenticationContext.recorded(authentication, at: now), now: now)
         })
         configuration.events.created(id: identity.id, user: user)
         return makeSession(identity, token: token, record: record)
@@ -247,11 +247,6 @@ extension MemorySessionStore {
             revision: record.revision, keyring: keyring, reachedThroughGrace: token == nil,
             family: record.family, attributes: record.attributes, authentication: record.authentication
         )
-    }
-
-    /// An authentication as recorded at `now` (through its stored form, so that both stores bound it the same way).
-    static func record(_ authentication: Authentication, at now: Int64) -> AuthenticationContext? {
-        AuthenticationContext(encoded: Array(AuthenticationContext.encoded(authentication, at: now).utf8))
     }
 
     /// Counts an operation's outcome under the names the Redis store uses, then returns its value or throws its error.

@@ -15,8 +15,8 @@ extension MemorySessionStore {
         let refuse = configuration.limitPolicy == .refuse
         let boundIdle = configuration.expiry.idleTimeout.milliseconds
         let family = session.family
-        let recorded = authentication.flatMap { Self.record($0, at: now) }
-        let remembered = authentication?.remember == true ? configuration.expiry.rememberMeLifetime.milliseconds : nil
+        let recorded = AuthenticationContext.recorded(authentication, at: now)
+        let remembered = configuration.expiry.rememberedLifetime(authentication)
         var evicted: [String] = []
         let outcome = state.withLock { state -> Result<Record, SessionStoreError> in
             guard var record = state.record(old, now: now) else {

@@ -30,6 +30,11 @@ public struct SessionConfiguration: Sendable {
         package func idleTimeout(bound: Bool) -> Duration {
             bound ? idleTimeout : min(idleTimeout, anonymousIdleTimeout)
         }
+
+        /// The remember-me lifetime in milliseconds when `authentication` asks to be remembered, else `nil`.
+        package func rememberedLifetime(_ authentication: Authentication?) -> Int64? {
+            authentication?.remember == true ? rememberMeLifetime.milliseconds : nil
+        }
     }
 
     /// Rotation settings.
