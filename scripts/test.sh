@@ -28,17 +28,19 @@ if [ -n "${FUZZ_SECONDS:-}" ]; then bash scripts/fuzz.sh "$FUZZ_SECONDS"; fi
 # event loops, so tests that put load on them (killed servers, 10k concurrent commands) would otherwise make the
 # timing checks of the tests beside them measure the machine instead of the code. The chaos suite (Redis killed,
 # frozen, paused under load) runs last, on its own. Each run is bounded, so that a hang fails CI clearly.
+# The test binary is run directly, as `swift test --skip-build` would run it but without the 12 s it spends loading
+# the package graph each time (every test uses Swift Testing; `swift test` gives the same options).
+tests=.build/debug/swift-redis-sessionsPackageTests.xctest
 run_tests() {
   local status=0
-  timeout --kill-after=10 600 swift test --skip-build --no-parallel "$@" || status=$?
-  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  "$tests" --testing-library swift-testing --no-parallel "$@" &
+  local pid=$!
+  if ! timeout 600 tail --pid="$pid" -f /dev/null; then
     echo "the test run did not finish within 600 s: a test hangs" >&2
-    # `timeout` ends `swift test`, but the test binary runs in a process group of its own: end it and its servers.
-    for pid in $(pgrep -f 'swift-redis-sessionsPackageTests\.xctest' || true); do
-      pkill -KILL -P "$pid" || true
-      kill -KILL "$pid" 2>/dev/null || true
-    done
+    pkill -KILL -P "$pid" || true  # the servers it started
+    kill -KILL "$pid" 2>/dev/null || true
   fi
+  wait "$pid" || status=$?
   return "$status"
 }
 if [ $# -gt 0 ]; then

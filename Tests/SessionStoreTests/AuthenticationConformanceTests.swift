@@ -5,7 +5,7 @@ import Foundation
 import SessionStore
 import Testing
 
-@Suite("SessionStore conformance: authentication context", .timeLimit(.minutes(1)))
+@Suite("SessionStore conformance: authentication context", .sharedDeployments, .timeLimit(.minutes(1)))
 struct AuthenticationConformanceTests {
     static let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 

@@ -6,7 +6,7 @@ import SessionStore
 import Synchronization
 import Testing
 
-@Suite("SessionStore conformance: lifecycle events", .timeLimit(.minutes(1)))
+@Suite("SessionStore conformance: lifecycle events", .sharedDeployments, .timeLimit(.minutes(1)))
 struct SessionEventsConformanceTests {
     /// Collects what a subscription delivers until `count` events arrived or `timeout` passed.
     static func collect(_ stream: AsyncStream<SessionEvent>, count: Int, timeout: Duration = .seconds(3)) async -> [SessionEvent] {

@@ -4,7 +4,7 @@ import Foundation
 import SessionStore
 import Testing
 
-@Suite("SessionStore conformance: rotation families", .timeLimit(.minutes(1)))
+@Suite("SessionStore conformance: rotation families", .sharedDeployments, .timeLimit(.minutes(1)))
 struct SessionFamilyConformanceTests {
     @Test("theft after two renewals revokes the whole family: live head, tombstones, index entry", arguments: StoreKind.allCases)
     func theftRevokesTheFamily(kind: StoreKind) async throws {

@@ -4,7 +4,7 @@ import Foundation
 import SessionStore
 import Testing
 
-@Suite("SessionStore conformance: logins and limits", .timeLimit(.minutes(1)))
+@Suite("SessionStore conformance: logins and limits", .sharedDeployments, .timeLimit(.minutes(1)))
 struct SessionLimitConformanceTests {
     @Test("a login refused by the per-user limit leaves the anonymous session as it was", arguments: StoreKind.allCases)
     func failedLoginKeepsTheSession(kind: StoreKind) async throws {

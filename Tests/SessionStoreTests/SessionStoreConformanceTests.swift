@@ -5,7 +5,7 @@ import SessionStore
 import Synchronization
 import Testing
 
-@Suite("SessionStore conformance", .timeLimit(.minutes(1)))
+@Suite("SessionStore conformance", .sharedDeployments, .timeLimit(.minutes(1)))
 struct SessionStoreConformanceTests {
     @Test("create, load and typed attributes", arguments: StoreKind.allCases)
     func createAndLoad(kind: StoreKind) async throws {

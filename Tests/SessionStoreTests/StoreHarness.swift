@@ -54,22 +54,21 @@ func withStore(
         let clock = ManualSessionClock()
         let store = try MemorySessionStore(configuration: configuration, clock: clock)
         try await body(StoreHarness(store: store, kind: kind, clock: clock, servers: []))
-    case .redis:
-        let server = try await RedisServerProcess.start()
-        try await withRedisStore(url: server.url, servers: [server], kind: kind, configuration: configuration, body)
-    case .sentinel:
-        // One sentinel watching a primary without replicas: the store behaves the same through a Sentinel-resolved
-        // client (failovers have tests of their own).
-        let deployment = try await RedisSentinelProcesses.start(replicas: 0, sentinels: 1, quorum: 1)
-        try await withRedisStore(url: deployment.url, servers: [deployment.dataNodes[0]], kind: kind, configuration: configuration, body)
-        await deployment.stop()
-    case .cluster:
-        // Building a cluster takes processes and CPU: at most two at a time, so the 2-core host stays responsive
-        // for the timing-sensitive tests that run alongside.
-        try await clusterGate.run {
-            let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 0)
-            try await withRedisStore(url: cluster.url, servers: cluster.nodes, kind: kind, configuration: configuration, body)
-            await cluster.stop()
+    case .redis, .sentinel, .cluster:
+        // A sentinel deployment is one primary without replicas watched by one sentinel: the store behaves the same
+        // through a Sentinel-resolved client (failovers have tests of their own).
+        try await RedisDeploymentPool.withDeployment(kind.deployment) { deployment in
+            try await withRedisStore(url: deployment.url, servers: deployment.dataNodes, kind: kind, configuration: configuration, body)
+        }
+    }
+}
+
+extension StoreKind {
+    fileprivate var deployment: RedisDeploymentPool.Kind {
+        switch self {
+        case .memory, .redis: .server
+        case .sentinel: .sentinel
+        case .cluster: .cluster
         }
     }
 }
@@ -92,25 +91,6 @@ private func withRedisStore(
     client.shutdown()
     _ = try? await runner.value
 }
-
-/// Lets at most `limit` bodies run at once; the others wait their turn (without a thread).
-actor Gate {
-    private let limit: Int
-    private var running = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(_ limit: Int) { self.limit = limit }
-
-    func run(_ body: @Sendable () async throws -> Void) async throws {
-        if running >= limit { await withCheckedContinuation { waiting.append($0) } } else { running += 1 }
-        defer {
-            if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
-        }
-        try await body()
-    }
-}
-
-private let clusterGate = Gate(2)
 
 /// A Codable attribute value used by the tests.
 struct Cart: Codable, Equatable, Sendable {

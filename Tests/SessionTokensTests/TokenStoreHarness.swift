@@ -37,16 +37,11 @@ func withTokenStore(
     switch kind {
     case .memory:
         try await body(TokenStoreHarness(store: try MemoryTokenFamilyStore(configuration: configuration), kind: kind, servers: [], client: nil))
-    case .redis:
-        let server = try await RedisServerProcess.start()
-        try await withRedisTokenStore(url: server.url, servers: [server], kind: kind, configuration: configuration,
-                                      durableRevocation: durableRevocation, body)
-        await server.stop()
-    case .cluster:
-        let cluster = try await RedisClusterProcesses.start(replicasPerPrimary: 0)
-        try await withRedisTokenStore(url: cluster.url, servers: cluster.nodes, kind: kind, configuration: configuration,
-                                      durableRevocation: durableRevocation, body)
-        await cluster.stop()
+    case .redis, .cluster:
+        try await RedisDeploymentPool.withDeployment(kind == .redis ? .server : .cluster) { deployment in
+            try await withRedisTokenStore(url: deployment.url, servers: deployment.dataNodes, kind: kind, configuration: configuration,
+                                          durableRevocation: durableRevocation, body)
+        }
     }
 }
 
