@@ -35,13 +35,15 @@ public final class RedisSentinelProcesses: Sendable {
     ///   - sentinels: how many sentinels watch it.
     ///   - quorum: how many sentinels must agree that the primary is down.
     ///   - downAfter: how long the primary may be silent before it counts as down.
+    ///   - failoverTimeout: the sentinels' `failover-timeout`; a failover that fails (a split vote) is tried again
+    ///     after twice this.
     ///   - primaryName: the name the sentinels monitor it under.
     ///   - extraArguments: more `redis-server` options for the data nodes (`--appendonly yes`, …).
     /// - Throws: ``RedisServerProcess/StartError`` when a process fails to start or the deployment does not settle
     ///   within 30 seconds.
     public static func start(
         replicas: Int = 1, sentinels: Int = 3, quorum: Int = 2, downAfter: Duration = .seconds(1),
-        primaryName: String = "mymaster", extraArguments: [String] = []
+        failoverTimeout: Duration = .seconds(5), primaryName: String = "mymaster", extraArguments: [String] = []
     ) async throws -> RedisSentinelProcesses {
         let primary = try await RedisServerProcess.start(extraArguments: extraArguments)
         var dataNodes = [primary]
@@ -58,7 +60,8 @@ public final class RedisSentinelProcesses: Sendable {
         var watchers: [RedisServerProcess] = []
         for _ in 0..<sentinels {
             watchers.append(try await RedisServerProcess.startSentinel(
-                monitoringPort: primary.port, primaryName: primaryName, quorum: quorum, downAfter: downAfter))
+                monitoringPort: primary.port, primaryName: primaryName, quorum: quorum, downAfter: downAfter,
+                failoverTimeout: failoverTimeout))
         }
         let deployment = RedisSentinelProcesses(primaryName: primaryName, dataNodes: dataNodes, sentinels: watchers)
         try await deployment.waitUntilSettled(replicas: replicas)

@@ -77,11 +77,12 @@ struct DeploymentChaosTests {
     @Test("a Sentinel primary killed under load: the store follows the new primary, 0 violations, no READONLY reaches a caller",
           .timeLimit(.minutes(3)))
     func sentinelPrimaryKilledUnderLoad() async throws {
-        let deployment = try await RedisSentinelProcesses.start()
+        // A split first vote makes the sentinels try again after twice the failover timeout: 2 s here (the default,
+        // 5 s, would need a longer run for the same margin).
+        let deployment = try await RedisSentinelProcesses.start(failoverTimeout: .seconds(2))
         let replica = deployment.dataNodes[1]
         let report = try await stopping(deployment.stop) {
-            // Longer: a split first vote makes the sentinels try again after twice the failover timeout (5 s, so 10 s).
-            try await underLoad(url: deployment.url, watching: replica.port, duration: "22s") { await deployment.dataNodes[0].kill() }
+            try await underLoad(url: deployment.url, watching: replica.port, duration: "14s") { await deployment.dataNodes[0].kill() }
         }
         print("sentinel primary killed: \(report.summary)")
         expectFollowed(report, promoted: replica.port)
