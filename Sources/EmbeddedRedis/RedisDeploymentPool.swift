@@ -5,8 +5,8 @@
 ///
 /// A deployment is lent to one borrower at a time; when none is idle a new one starts, up to a limit of each kind
 /// (borrowers past it wait for one to come back), so borrowers may run concurrently without a cluster per test
-/// at once. It comes back emptied (`FLUSHALL` on every data node) when the borrower returns normally; a
-/// borrower that throws may have left it in any state, so it is stopped instead, as is one that cannot be emptied.
+/// at once. It comes back emptied (`FLUSHALL` on every data node, within 5 seconds), whether the borrower returned
+/// or threw; one that cannot be emptied is stopped instead.
 /// The borrower must not change the deployment itself (kill, reconfigure or fail over a node): tests that do
 /// start deployments of their own.
 ///
@@ -62,7 +62,7 @@ public actor RedisDeploymentPool {
         do {
             result = try await body(deployment)
         } catch {
-            await retire(deployment)
+            await giveBack(deployment)
             throw error
         }
         await giveBack(deployment)
@@ -120,7 +120,7 @@ public actor RedisDeploymentPool {
 
     private func giveBack(_ deployment: Deployment) async {
         for node in deployment.dataNodes {
-            let reply = try? await RedisCommandLine.run(["-p", "\(node.port)", "FLUSHALL"])
+            let reply = try? await RedisCommandLine.run(["-p", "\(node.port)", "FLUSHALL"], timeout: .seconds(5))
             guard reply?.hasPrefix("OK") == true else { return await retire(deployment) }
         }
         idle[deployment.kind, default: []].append(deployment)

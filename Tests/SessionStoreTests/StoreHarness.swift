@@ -14,6 +14,10 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// that routes over a 3-primary Redis Cluster.
     case memory, redis, sentinel, cluster
     var testDescription: String { rawValue }
+
+    /// The kinds for tests that mostly wait for real time to pass (expiry, grace): every kind but `sentinel`, whose
+    /// server is the same single redis-server that `redis` tests, only found through a sentinel.
+    static let timed: [StoreKind] = [.memory, .redis, .cluster]
 }
 
 /// A store under test, with a way to let time pass (the test clock for memory, real sleeping for Redis).
