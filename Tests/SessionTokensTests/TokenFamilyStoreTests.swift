@@ -7,7 +7,7 @@ import SessionStore
 import SessionTokens
 import Testing
 
-@Suite("Token families: the same semantics on every store", .sharedDeployments)
+@Suite("Token families: the same semantics on every store")
 struct TokenFamilyStoreTests {
     func grant(_ outcome: RefreshOutcome, sourceLocation: SourceLocation = #_sourceLocation) throws -> RefreshGrant {
         guard case .rotated(let grant) = outcome else {
