@@ -17,7 +17,7 @@ for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 # one object per file as the build plan expects): a batch-mode debug build type-checks every module's declarations
 # again in each job, and on this 2-core machine the whole-module build took 18.6 min of CPU instead of 22.5.
 swift build --build-tests --disable-default-traits -debug-info-format none -Xswiftc -wmo -Xswiftc -num-threads -Xswiftc 2 \
-  2> >(grep -v "ignoring '-enable-batch-mode' because '-whole-module-optimization' was also specified" >&2)
+  2> >(grep --line-buffered -v "ignoring '-enable-batch-mode' because '-whole-module-optimization' was also specified" >&2)
 # Every fuzz target, built normally, replays its seed corpus (the inputs that once found bugs included): a quick
 # regression check. Fuzzing for real (libFuzzer + AddressSanitizer, an instrumented build of its own that would
 # double this command's time) is `bash scripts/fuzz.sh 600`; FUZZ_SECONDS=N runs it here too, N seconds a target.
@@ -38,9 +38,10 @@ run_tests() {
   local status=0
   "$tests" --testing-library swift-testing --no-parallel "$@" &
   local pid=$!
-  if ! timeout 600 tail --pid="$pid" -f /dev/null; then
+  if ! timeout 600 tail -s 0.2 --pid="$pid" -f /dev/null; then
     echo "the test run did not finish within 600 s: a test hangs" >&2
-    pkill -KILL -P "$pid" || true  # the servers it started
+    kill -STOP "$pid" 2>/dev/null || true  # so that it starts no more servers
+    pkill -KILL -P "$pid" || true          # the servers it started
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" || status=$?

@@ -5,7 +5,7 @@
 ///
 /// A deployment is lent to one borrower at a time; when none is idle a new one starts, up to a limit of each kind
 /// (borrowers past it wait for one to come back), so borrowers may run concurrently without a cluster per test
-/// at once. It comes back emptied (`FLUSHALL` on every data node, within 5 seconds), whether the borrower returned
+/// at once. It comes back emptied (`FLUSHALL` on every data node, each within 5 seconds), whether the borrower returned
 /// or threw; one that cannot be emptied is stopped instead.
 /// The borrower must not change the deployment itself (kill, reconfigure or fail over a node): tests that do
 /// start deployments of their own.
@@ -44,6 +44,7 @@ public actor RedisDeploymentPool {
     private var idle: [Kind: [Deployment]] = [:]
     private var running: [Kind: Int] = [:]
     private var waiting: [Kind: [CheckedContinuation<Void, Never>]] = [:]
+    private var stopped = false
 
     /// Creates an empty pool: deployments start when first borrowed.
     /// - Parameter limit: how many deployments of one kind may run at once (at least 1).
@@ -94,8 +95,11 @@ public actor RedisDeploymentPool {
         return try await scoped { try await RedisDeploymentPool.current!.withDeployment(kind, body) }
     }
 
-    /// Stops every idle deployment (a lent one is stopped or kept when it comes back).
+    /// Stops every idle deployment; after it, a lent deployment is stopped when it comes back, and borrowing fails.
     public func stop() async {
+        stopped = true
+        for waiter in waiting.values.flatMap({ $0 }) { waiter.resume() }
+        waiting = [:]
         let deployments = idle.values.flatMap { $0 }
         idle = [:]
         for deployment in deployments { await retire(deployment) }
@@ -103,6 +107,7 @@ public actor RedisDeploymentPool {
 
     private func borrow(_ kind: Kind) async throws -> Deployment {
         while true {
+            guard !stopped else { throw RedisServerProcess.StartError(description: "the deployment pool was stopped") }
             if let deployment = idle[kind]?.popLast() { return deployment }
             if running[kind, default: 0] < limit {
                 running[kind, default: 0] += 1
@@ -119,6 +124,7 @@ public actor RedisDeploymentPool {
     }
 
     private func giveBack(_ deployment: Deployment) async {
+        if stopped { return await retire(deployment) }
         for node in deployment.dataNodes {
             let reply = try? await RedisCommandLine.run(["-p", "\(node.port)", "FLUSHALL"], timeout: .seconds(5))
             guard reply?.hasPrefix("OK") == true else { return await retire(deployment) }

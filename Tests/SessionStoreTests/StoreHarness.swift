@@ -86,12 +86,16 @@ private func withRedisStore(
     clientConfiguration.connection.timeouts.command = .seconds(1)
     let client = RedisClient(configuration: clientConfiguration, logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     let runner = Task { try await client.run() }
-    defer {
+    // The client is shut down and its runner awaited on every path, so that none of its commands lands after the
+    // deployment was emptied for the next test.
+    do {
+        let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration))
+        try await body(StoreHarness(store: store, kind: kind, clock: nil, servers: servers))
+    } catch {
         client.shutdown()
-        runner.cancel()
+        _ = try? await runner.value
+        throw error
     }
-    let store = try RedisSessionStore(redis: client, keyring: .ephemeral(), configuration: .init(sessions: configuration))
-    try await body(StoreHarness(store: store, kind: kind, clock: nil, servers: servers))
     client.shutdown()
     _ = try? await runner.value
 }
