@@ -59,26 +59,27 @@ public actor RedisDeploymentPool {
         _ kind: Kind, _ body: @Sendable (Deployment) async throws -> Result
     ) async throws -> Result {
         let deployment = try await borrow(kind)
-        let result: Result
         do {
-            result = try await body(deployment)
+            let result = try await body(deployment)
+            await giveBack(deployment)
+            return result
         } catch {
             await giveBack(deployment)
             throw error
         }
-        await giveBack(deployment)
-        return result
     }
 
     /// The pool set up by ``scoped(_:)`` around the current task, if any.
     @TaskLocal public static var current: RedisDeploymentPool?
 
-    /// Runs `body` with a new pool as ``current`` (so that everything it runs, child tasks included, shares it),
-    /// then stops the pool.
-    public static func scoped<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
+    /// Runs `body` with a new pool, also set as ``current`` (so that everything it runs, child tasks included,
+    /// shares it), then stops the pool.
+    public static func scoped<Result: Sendable>(
+        _ body: @Sendable (RedisDeploymentPool) async throws -> Result
+    ) async throws -> Result {
         let pool = RedisDeploymentPool()
         do {
-            let result = try await $current.withValue(pool) { try await body() }
+            let result = try await $current.withValue(pool) { try await body(pool) }
             await pool.stop()
             return result
         } catch {
@@ -92,7 +93,7 @@ public actor RedisDeploymentPool {
         _ kind: Kind, _ body: @Sendable (Deployment) async throws -> Result
     ) async throws -> Result {
         if let current { return try await current.withDeployment(kind, body) }
-        return try await scoped { try await RedisDeploymentPool.current!.withDeployment(kind, body) }
+        return try await scoped { pool in try await pool.withDeployment(kind, body) }
     }
 
     /// Stops every idle deployment; after it, a lent deployment is stopped when it comes back, and borrowing fails.

@@ -10,7 +10,7 @@ struct SharedDeployments: SuiteTrait, TestScoping {
     func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        try await RedisDeploymentPool.scoped { try await function() }
+        try await RedisDeploymentPool.scoped { _ in try await function() }
     }
 }
 
