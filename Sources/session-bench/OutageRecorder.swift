@@ -51,16 +51,23 @@ final class OutageRecorder: Sendable {
             failures_seen_ms: state.firstFailureStart.flatMap { first in state.lastFailureStart.map { rounded($0 - first) } },
             slowest_request_ms: rounded(state.slowest)
         )
-        if let last = intervals.last {
-            outage.redis_down_at_ms = rounded(last.down)
-            outage.redis_back_at_ms = last.back.map(rounded)
-            if let back = last.back {
-                outage.redis_outage_ms = rounded(back - last.down)
+        if let longest = Self.longest(intervals) {
+            outage.redis_down_at_ms = rounded(longest.down)
+            outage.redis_back_at_ms = longest.back.map(rounded)
+            if let back = longest.back {
+                outage.redis_outage_ms = rounded(back - longest.down)
                 // Requests that started after Redis answered again and still failed: how long recovery took.
                 outage.recovery_ms = rounded(max(0, (state.lastFailureStart ?? 0) - back))
             }
         }
         return outage
+    }
+
+    /// The outage the report describes: the longest interval. On a loaded host a PING that misses its 100 ms deadline
+    /// records a blip of its own, which must not stand in for the real outage before or after it; an interval that
+    /// Redis never came back from outranks every other.
+    static func longest(_ intervals: [(down: Double, back: Double?)]) -> (down: Double, back: Double?)? {
+        intervals.max { ($0.back ?? .infinity) - $0.down < ($1.back ?? .infinity) - $1.down }
     }
 
     /// Polls Redis with PING every 10 ms (100 ms deadline) until cancelled, recording when it stops and resumes

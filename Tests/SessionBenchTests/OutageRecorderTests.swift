@@ -43,4 +43,18 @@ import Testing
         // `back` is when the first answered PING was sent: within its 100 ms deadline before the thaw, or after it.
         #expect(back >= thawedAt - 150, "\(intervals)")
     }
+
+    @Test("the report describes the longest outage: a slow PING's blip after it does not replace it")
+    func reportTakesTheLongestInterval() {
+        let recorder = OutageRecorder()
+        recorder.redisIntervals.withLock { $0 = [(down: 1_000, back: 4_000), (down: 6_000, back: 6_112)] }
+        recorder.record(start: 4_050, milliseconds: 3, status: 503)
+        let outage = recorder.report()
+        #expect(outage?.redis_outage_ms == 3_000)
+        #expect(outage?.redis_down_at_ms == 1_000)
+        #expect(outage?.recovery_ms == 50)
+        recorder.redisIntervals.withLock { $0.append((down: 9_000, back: nil)) }
+        #expect(recorder.report()?.redis_down_at_ms == 9_000, "Redis never came back: that outage is the one")
+        #expect(recorder.report()?.redis_outage_ms == nil)
+    }
 }
