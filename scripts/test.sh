@@ -35,37 +35,43 @@ if [ -n "${FUZZ_SECONDS:-}" ]; then bash scripts/fuzz.sh "$FUZZ_SECONDS"; fi
 # for Redis to expire, fail over or settle, not on the CPU (the three together kept this 2-core machine about 66%
 # busy, and the chaos checks held in every run). Each run is bounded, so that a hang fails CI clearly.
 tests=.build/debug/swift-redis-sessionsPackageTests.xctest
-run_tests() {
-  local status=0
+runs=()
+# Stops a test binary: first the binary (so that it starts no more servers), then the servers it started.
+stop_run() {
+  kill -STOP "$1" 2>/dev/null || true
+  pkill -KILL -P "$1" || true
+  kill -KILL "$1" 2>/dev/null || true
+}
+# Starts the test binary in the background with these arguments, and a watchdog that stops it after 600 s.
+start_run() {
   "$tests" --testing-library swift-testing --no-parallel "$@" &
   local pid=$!
-  if ! timeout 600 tail -s 0.2 --pid="$pid" -f /dev/null; then
-    echo "the test run did not finish within 600 s: a test hangs" >&2
-    kill -STOP "$pid" 2>/dev/null || true  # so that it starts no more servers
-    pkill -KILL -P "$pid" || true          # the servers it started
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" || status=$?
-  return "$status"
+  runs+=("$pid")
+  (
+    if ! timeout 600 tail -s 0.2 --pid="$pid" -f /dev/null; then
+      echo "the test run did not finish within 600 s: a test hangs" >&2
+      stop_run "$pid"
+    fi
+  ) &
 }
+# Interrupted (Ctrl-C, a CI timeout): no test binary or server is left running.
+trap 'for pid in "${runs[@]}"; do stop_run "$pid"; done; exit 130' INT TERM
+status=0
 if [ $# -gt 0 ]; then
-  run_tests "$@"
+  start_run "$@"
+  wait "${runs[0]}" || status=$?
 else
   client_log=$(mktemp)
   chaos_log=$(mktemp)
-  run_tests --filter "HiredisClientTests|EndToEndTests" --skip ChaosTests >"$client_log" 2>&1 &
-  client_runner=$!
-  run_tests --filter ChaosTests >"$chaos_log" 2>&1 &
-  chaos_runner=$!
-  status=0
-  run_tests --skip "HiredisClientTests|EndToEndTests" || status=$?
-  wait "$client_runner" || status=$?
-  wait "$chaos_runner" || status=$?
-  echo "--- the client and end-to-end suites (run beside the others) ---"
+  trap 'rm -f "$client_log" "$chaos_log"' EXIT
+  start_run --filter "HiredisClientTests|EndToEndTests" --skip ChaosTests >"$client_log" 2>&1
+  start_run --filter ChaosTests >"$chaos_log" 2>&1
+  echo "--- the store, framework, server and bench suites (the client, end-to-end and chaos suites run beside them) ---"
+  start_run --skip "HiredisClientTests|EndToEndTests"
+  for pid in "${runs[@]}"; do wait "$pid" || status=$?; done
+  echo "--- the client and end-to-end suites ---"
   cat "$client_log"
-  echo "--- the chaos suites (run beside the others) ---"
+  echo "--- the chaos suites ---"
   cat "$chaos_log"
-  rm -f "$client_log" "$chaos_log"
-  exit "$status"
 fi
-
+exit "$status"

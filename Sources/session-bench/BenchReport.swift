@@ -78,11 +78,12 @@ struct BenchReport: Encodable {
         let failures_seen_ms: Double?
         /// The slowest request of the run, failed or not: none may hang past its deadline.
         let slowest_request_ms: Double
-        /// `--watch-redis`: when Redis last stopped answering PING, when it answered again, and how long it was out.
+        /// `--watch-redis`: the longest time Redis did not answer PING (one it never came back from counting until the
+        /// end of the run): when it started, when Redis answered again, and how long it was out.
         var redis_down_at_ms: Double?
         var redis_back_at_ms: Double?
         var redis_outage_ms: Double?
-        /// How long after Redis answered again requests still failed (0: none did).
+        /// How long after Redis answered again (and before its next outage) requests still failed (0: none did).
         var recovery_ms: Double?
     }
 

@@ -60,8 +60,8 @@ struct HTTPBench: AsyncParsableCommand {
             failures (must be 0), the first few are described. Fewer distinct X-Instance values than --instances is \
             a violation. When a request failed (5xx, transport error) or --watch-redis saw Redis down, `outage` says \
             which statuses were seen, when the failures started and ended, the slowest request, and, with \
-            --watch-redis, when Redis stopped and resumed answering and how long requests kept failing after \
-            (recovery_ms).
+            --watch-redis, when Redis stopped and resumed answering (its longest outage of the run) and how long \
+            requests kept failing after (recovery_ms).
             """
     )
 

@@ -13,12 +13,16 @@ final class OutageRecorder: Sendable {
         var transportErrors = 0
         var firstFailureStart: Double?
         var lastFailureStart: Double?
+        /// When each failed request started (wall-clock ms): recovery is measured after one outage, not the run.
+        var failureStarts: [Double] = []
         var slowest: Double = 0
     }
 
     private let state = Mutex(State())
     /// When Redis stopped and resumed answering (`--watch-redis`), in wall-clock milliseconds.
     let redisIntervals = Mutex<[(down: Double, back: Double?)]>([])
+    /// When `--watch-redis` stopped watching (wall-clock ms): the end of an interval Redis never came back from.
+    let watchEnded = Mutex<Double?>(nil)
 
     /// Wall-clock milliseconds since 1970 (comparable across processes on one host).
     static func nowMilliseconds() -> Double { Date().timeIntervalSince1970 * 1000 }
@@ -31,6 +35,7 @@ final class OutageRecorder: Sendable {
             guard status.map({ $0 >= 500 }) ?? true else { return }
             state.failures += 1
             if let status { state.statuses[status, default: 0] += 1 } else { state.transportErrors += 1 }
+            state.failureStarts.append(start)
             if state.firstFailureStart == nil { state.firstFailureStart = start }
             state.lastFailureStart = max(state.lastFailureStart ?? start, start)
         }
@@ -51,23 +56,30 @@ final class OutageRecorder: Sendable {
             failures_seen_ms: state.firstFailureStart.flatMap { first in state.lastFailureStart.map { rounded($0 - first) } },
             slowest_request_ms: rounded(state.slowest)
         )
-        if let longest = Self.longest(intervals) {
+        let end = watchEnded.withLock { $0 } ?? Self.nowMilliseconds()
+        if let index = Self.longest(intervals, end: end) {
+            let longest = intervals[index]
             outage.redis_down_at_ms = rounded(longest.down)
             outage.redis_back_at_ms = longest.back.map(rounded)
             if let back = longest.back {
                 outage.redis_outage_ms = rounded(back - longest.down)
-                // Requests that started after Redis answered again and still failed: how long recovery took.
-                outage.recovery_ms = rounded(max(0, (state.lastFailureStart ?? 0) - back))
+                // Requests that started after Redis answered again (and before its next outage, if any) and still
+                // failed: how long recovery took.
+                let next = intervals.indices.contains(index + 1) ? intervals[index + 1].down : .infinity
+                let lastFailure = state.failureStarts.filter { $0 >= back && $0 < next }.max()
+                outage.recovery_ms = rounded(max(0, (lastFailure ?? back) - back))
             }
         }
         return outage
     }
 
-    /// The outage the report describes: the longest interval. On a loaded host a PING that misses its 100 ms deadline
-    /// records a blip of its own, which must not stand in for the real outage before or after it; an interval that
-    /// Redis never came back from outranks every other.
-    static func longest(_ intervals: [(down: Double, back: Double?)]) -> (down: Double, back: Double?)? {
-        intervals.max { ($0.back ?? .infinity) - $0.down < ($1.back ?? .infinity) - $1.down }
+    /// The index of the outage the report describes: the longest interval, one that Redis never came back from
+    /// counting until `end` (when the watching stopped). On a loaded host a PING that misses its 100 ms deadline
+    /// records a blip of its own, before the real outage, after it, or at the very end of the run, and must not stand
+    /// in for it.
+    static func longest(_ intervals: [(down: Double, back: Double?)], end: Double) -> Int? {
+        func length(_ index: Int) -> Double { (intervals[index].back ?? end) - intervals[index].down }
+        return intervals.indices.max { length($0) < length($1) }
     }
 
     /// Polls Redis with PING every 10 ms (100 ms deadline) until cancelled, recording when it stops and resumes
@@ -100,6 +112,7 @@ final class OutageRecorder: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(10))
         }
+        watchEnded.withLock { $0 = Self.nowMilliseconds() }
         connection?.close()
     }
 }

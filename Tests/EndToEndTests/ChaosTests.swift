@@ -64,7 +64,7 @@ struct ChaosTests {
             }
             if let least = fault.leastOutageMilliseconds {
                 // The whole outage, not a slow PING's blip beside it (the report takes the longest interval).
-                #expect((outage?.redis_outage_ms ?? 0) >= least, "the bench saw the outage: \(summary)")
+                #expect((outage?.redis_outage_ms ?? 0) >= least, "the bench saw an outage of \(least) ms at least: \(summary)")
             }
             try await expectNoLeak(topology, after: fault)
         }

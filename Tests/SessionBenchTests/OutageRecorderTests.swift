@@ -44,17 +44,21 @@ import Testing
         #expect(back >= thawedAt - 150, "\(intervals)")
     }
 
-    @Test("the report describes the longest outage: a slow PING's blip after it does not replace it")
+    @Test("the report describes the longest outage: a slow PING's blip before it, after it or at the end is not it")
     func reportTakesTheLongestInterval() {
         let recorder = OutageRecorder()
-        recorder.redisIntervals.withLock { $0 = [(down: 1_000, back: 4_000), (down: 6_000, back: 6_112)] }
-        recorder.record(start: 4_050, milliseconds: 3, status: 503)
+        recorder.redisIntervals.withLock {
+            $0 = [(down: 500, back: 610), (down: 1_000, back: 4_000), (down: 6_000, back: 6_112), (down: 9_900, back: nil)]
+        }
+        recorder.watchEnded.withLock { $0 = 10_000 }
+        for start in [1_500.0, 4_050, 6_050] { recorder.record(start: start, milliseconds: 3, status: 503) }
         let outage = recorder.report()
-        #expect(outage?.redis_outage_ms == 3_000)
         #expect(outage?.redis_down_at_ms == 1_000)
-        #expect(outage?.recovery_ms == 50)
-        recorder.redisIntervals.withLock { $0.append((down: 9_000, back: nil)) }
-        #expect(recorder.report()?.redis_down_at_ms == 9_000, "Redis never came back: that outage is the one")
+        #expect(outage?.redis_back_at_ms == 4_000)
+        #expect(outage?.redis_outage_ms == 3_000)
+        #expect(outage?.recovery_ms == 50, "the failure during the later blip is not recovery from this outage")
+        recorder.watchEnded.withLock { $0 = 14_000 }
+        #expect(recorder.report()?.redis_down_at_ms == 9_900, "Redis never came back, for longer: that outage is the one")
         #expect(recorder.report()?.redis_outage_ms == nil)
     }
 }
