@@ -33,7 +33,7 @@ if [ -n "${FUZZ_SECONDS:-}" ]; then bash scripts/fuzz.sh "$FUZZ_SECONDS"; fi
 # the client and end-to-end suites (failovers, topologies), the chaos suites (Redis killed, frozen, paused, migrated
 # under load), and the rest (stores, frameworks, server). Each takes about 130 s; most of their time is spent waiting
 # for Redis to expire, fail over or settle, not on the CPU (the three together kept this 2-core machine about 66%
-# busy, and the chaos checks held in every run). Each run is bounded, so that a hang fails CI clearly.
+# busy in a measured run). Each run is bounded, so that a hang fails CI clearly.
 tests=.build/debug/swift-redis-sessionsPackageTests.xctest
 runs=()
 # Stops a test binary: first the binary (so that it starts no more servers), then the servers it started.
