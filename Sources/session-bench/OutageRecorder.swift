@@ -8,12 +8,9 @@ import Synchronization
 /// failed requests started, and the slowest request. Shared by all virtual users (one small lock per request).
 final class OutageRecorder: Sendable {
     private struct State {
-        var failures = 0
         var statuses: [Int: Int] = [:]
         var transportErrors = 0
-        var firstFailureStart: Double?
-        var lastFailureStart: Double?
-        /// When each failed request started (wall-clock ms): recovery is measured after one outage, not the run.
+        /// When each failed request started (wall-clock ms): the first and last, and recovery after one outage.
         var failureStarts: [Double] = []
         var slowest: Double = 0
     }
@@ -33,11 +30,8 @@ final class OutageRecorder: Sendable {
         state.withLock { state in
             state.slowest = max(state.slowest, milliseconds)
             guard status.map({ $0 >= 500 }) ?? true else { return }
-            state.failures += 1
             if let status { state.statuses[status, default: 0] += 1 } else { state.transportErrors += 1 }
             state.failureStarts.append(start)
-            if state.firstFailureStart == nil { state.firstFailureStart = start }
-            state.lastFailureStart = max(state.lastFailureStart ?? start, start)
         }
     }
 
@@ -45,15 +39,17 @@ final class OutageRecorder: Sendable {
     func report() -> BenchReport.Outage? {
         let state = state.withLock { $0 }
         let intervals = redisIntervals.withLock { $0 }
-        guard state.failures > 0 || !intervals.isEmpty else { return nil }
+        guard !state.failureStarts.isEmpty || !intervals.isEmpty else { return nil }
         func rounded(_ value: Double) -> Double { value.rounded() }
+        let firstFailure = state.failureStarts.min()
+        let lastFailure = state.failureStarts.max()
         var outage = BenchReport.Outage(
-            failed_requests: state.failures,
+            failed_requests: state.failureStarts.count,
             status_5xx: Dictionary(uniqueKeysWithValues: state.statuses.map { (String($0.key), $0.value) }),
             transport_errors: state.transportErrors,
-            first_failure_at_ms: state.firstFailureStart.map(rounded),
-            last_failure_at_ms: state.lastFailureStart.map(rounded),
-            failures_seen_ms: state.firstFailureStart.flatMap { first in state.lastFailureStart.map { rounded($0 - first) } },
+            first_failure_at_ms: firstFailure.map(rounded),
+            last_failure_at_ms: lastFailure.map(rounded),
+            failures_seen_ms: firstFailure.flatMap { first in lastFailure.map { rounded($0 - first) } },
             slowest_request_ms: rounded(state.slowest)
         )
         let end = watchEnded.withLock { $0 } ?? Self.nowMilliseconds()
@@ -66,8 +62,8 @@ final class OutageRecorder: Sendable {
                 // Requests that started after Redis answered again (and before its next outage, if any) and still
                 // failed: how long recovery took.
                 let next = intervals.indices.contains(index + 1) ? intervals[index + 1].down : .infinity
-                let lastFailure = state.failureStarts.filter { $0 >= back && $0 < next }.max()
-                outage.recovery_ms = rounded(max(0, (lastFailure ?? back) - back))
+                let lastAfterBack = state.failureStarts.filter { $0 >= back && $0 < next }.max()
+                outage.recovery_ms = rounded(max(0, (lastAfterBack ?? back) - back))
             }
         }
         return outage
